@@ -1,0 +1,148 @@
+package dev.kavach.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kavach.policy.SandboxPolicy;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(60)
+class MainTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  record Run(int code, String out, String err) {}
+
+  static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        Main.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void unknownPresetExits125WithOneLine() {
+    Run r = run("exec", "-p", "nosuch", "--", "true");
+    assertThat(r.code()).isEqualTo(125);
+    assertThat(r.err().lines())
+        .containsExactly("kavach: unknown policy preset \"nosuch\" (use minimal, basic, strict)");
+  }
+
+  @Test
+  void negativeMemoryInAPolicyFileExits125NamingTheField(@TempDir Path dir) throws Exception {
+    Path f = Files.writeString(dir.resolve("p.json"), "{\"memory_limit_mb\": -1}");
+    Run r = run("exec", "--policy-file", f.toString(), "--", "true");
+    assertThat(r.code()).isEqualTo(125);
+    assertThat(r.err().lines())
+        .singleElement()
+        .satisfies(l -> assertThat(l).startsWith("kavach: ").contains("memory_limit_mb"));
+  }
+
+  @Test
+  void unknownBackendExits125() {
+    Run r = run("exec", "-b", "nosuch", "--", "true");
+    assertThat(r.code()).isEqualTo(125);
+    assertThat(r.err()).startsWith("kavach: unknown backend \"nosuch\"");
+  }
+
+  @Test
+  void usageErrorsExit2() {
+    assertThat(run("exec").code()).isEqualTo(2);
+    assertThat(run("nosuchcommand").code()).isEqualTo(2);
+    assertThat(run("exec", "-t", "5", "--", "true").code()).isEqualTo(2);
+    assertThat(run("exec", "-p", "basic", "--policy-file", "x", "--", "true").code()).isEqualTo(2);
+    assertThat(run().code()).isEqualTo(2);
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String cmd : new String[] {"exec", "backends", "score", "doctor", "policy"}) {
+      Run r = run(cmd, "--help");
+      assertThat(r.code()).as(cmd).isZero();
+      assertThat(r.out()).as(cmd).contains("Usage: kavach " + cmd);
+    }
+    assertThat(run("--help").out()).contains("124", "125", "128+N");
+  }
+
+  @Test
+  void noopExecRunsNothingAndExitsZero() throws Exception {
+    Run r = run("exec", "-b", "noop", "--json", "--", "sh", "-c", "exit 3");
+    assertThat(r.code()).isZero();
+    JsonNode n = JSON.readTree(r.out());
+    assertThat(n.get("exit_code").asInt()).isZero();
+    assertThat(n.get("score").get("value").asInt()).isZero();
+    assertThat(n.get("enforcement").get("backend").asText()).isEqualTo("noop");
+  }
+
+  @Test
+  void backendsListsNoopHonestly() throws Exception {
+    Run text = run("backends");
+    assertThat(text.code()).isZero();
+    assertThat(text.out()).contains("noop", "does not run commands");
+    JsonNode n = JSON.readTree(run("backends", "--json").out());
+    assertThat(n.isArray()).isTrue();
+    JsonNode noop = null;
+    for (JsonNode b : n) {
+      if (b.get("name").asText().equals("noop")) {
+        noop = b;
+      }
+    }
+    assertThat(noop).isNotNull();
+    assertThat(noop.get("runs_commands").asBoolean()).isFalse();
+    assertThat(noop.get("base_score").asInt()).isZero();
+  }
+
+  @Test
+  void doctorJsonParsesAndNamesConsequences() throws Exception {
+    JsonNode n = JSON.readTree(run("doctor", "--json").out());
+    assertThat(n.size()).isGreaterThan(10);
+    for (JsonNode c : n) {
+      assertThat(c.get("check").asText()).isNotEmpty();
+      assertThat(c.get("enables").asText()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void scoreJsonShowsDeclared() throws Exception {
+    Run r = run("score", "-b", "noop", "-p", "strict", "--json");
+    assertThat(r.code()).isZero();
+    JsonNode n = JSON.readTree(r.out());
+    assertThat(n.get("declared").get("value").asInt()).isZero();
+    assertThat(n.get("enforced").isNull()).isTrue();
+    assertThat(n.get("enforced_unavailable").asText()).contains("runs nothing");
+  }
+
+  @Test
+  void policyShowPrintsCanonicalJsonThatParsesBack(@TempDir Path dir) throws Exception {
+    Run r = run("policy", "show", "strict");
+    assertThat(r.code()).isZero();
+    assertThat(SandboxPolicy.parse(r.out())).isEqualTo(SandboxPolicy.strict());
+    Path f = Files.writeString(dir.resolve("p.json"), "{\"seccomp_enabled\": true}");
+    assertThat(SandboxPolicy.parse(run("policy", "show", "--file", f.toString()).out()))
+        .isEqualTo(SandboxPolicy.basic());
+    assertThat(run("policy", "show", "nosuch").code()).isEqualTo(125);
+  }
+
+  @Test
+  void durations() {
+    assertThat(Durations.parse("500ms")).isEqualTo(Duration.ofMillis(500));
+    assertThat(Durations.parse("30s")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(Durations.parse("1.5s")).isEqualTo(Duration.ofMillis(1500));
+    assertThat(Durations.parse("2m")).isEqualTo(Duration.ofMinutes(2));
+    assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
+    assertThat(Durations.parse("PT3S")).isEqualTo(Duration.ofSeconds(3));
+  }
+}
