@@ -98,6 +98,34 @@ class ScoringTest {
   }
 
   @Test
+  void scoreAgreesWithItsBreakdown() {
+    for (int bits = 0; bits < 32; bits++) {
+      Enforcement.Builder b = Enforcement.builder("p");
+      if ((bits & 1) != 0) {
+        b.seccompProfile("basic");
+      }
+      if ((bits & 2) != 0) {
+        b.landlock(7, 3);
+      }
+      if ((bits & 4) != 0) {
+        b.networkIsolated(true);
+      }
+      if ((bits & 8) != 0) {
+        b.readOnlyRoot(true);
+      }
+      if ((bits & 16) != 0) {
+        b.memoryLimitBytes(1);
+      }
+      Enforcement e = b.build();
+      int fromBreakdown = 50;
+      for (Modifier m : Scoring.breakdown(e)) {
+        fromBreakdown += m.counted() ? m.points() : 0;
+      }
+      assertThat(Scoring.score(50, e).value()).isEqualTo(fromBreakdown);
+    }
+  }
+
+  @Test
   void clampedAndLabelled() {
     assertThat(
             Scoring.score(
