@@ -22,9 +22,12 @@ module dev.kavach.core {
       dev.kavach.cli;
   exports dev.kavach.internal.fs to
       dev.kavach.cli;
+  exports dev.kavach.backend.process to
+      dev.kavach.cli;
 
   uses dev.kavach.backend.BackendProvider;
 
   provides dev.kavach.backend.BackendProvider with
-      dev.kavach.backend.noop.NoopBackendProvider;
+      dev.kavach.backend.noop.NoopBackendProvider,
+      dev.kavach.backend.process.ProcessBackendProvider;
 }

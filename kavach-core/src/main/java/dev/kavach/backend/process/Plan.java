@@ -1,0 +1,82 @@
+package dev.kavach.backend.process;
+
+import dev.kavach.KavachException;
+import dev.kavach.KavachException.Reason;
+import dev.kavach.policy.NetworkPolicy;
+import dev.kavach.policy.SandboxPolicy;
+import java.util.List;
+
+/**
+ * What one sandbox will apply on every exec, decided once at {@code open} from the policy and what
+ * the host supports. A requested control the host cannot apply stops here with {@link
+ * Reason#ENFORCEMENT_FAILED}, unless the policy is best-effort: then it is left out and a note
+ * naming it and the host's reason goes into every enforcement report.
+ *
+ * @param shareNetwork whether the command uses the host's network (network enabled)
+ * @param landlock whether Landlock is applied
+ * @param ports TCP ports Landlock allows (empty: TCP not restricted by port)
+ */
+record Plan(boolean shareNetwork, boolean landlock, List<Integer> ports) {
+
+  /** Copies the ports. */
+  Plan {
+    ports = List.copyOf(ports);
+  }
+
+  /**
+   * Decides the plan.
+   *
+   * @param notes receives a note for every control skipped under a best-effort policy
+   */
+  static Plan of(SandboxPolicy policy, HostSupport host, List<String> notes) {
+    boolean bestEffort = policy.bestEffort();
+    NetworkPolicy net = policy.network();
+    if (!net.allowedHosts().isEmpty() || !net.deniedHosts().isEmpty()) {
+      skip(
+          bestEffort,
+          notes,
+          "network.allowed_hosts",
+          "host allowlisting needs the egress proxy, which this build does not have yet; the"
+              + " network is open to every host");
+    }
+    boolean landlock = host.landlock();
+    if (!landlock) {
+      // Not a policy field of its own: the read-only view is enforced by mounts. Say so.
+      notes.add("landlock: not applied (" + host.landlockReason() + ")");
+    }
+    List<Integer> ports = net.allowedPorts();
+    if (!ports.isEmpty() && !host.landlockPorts()) {
+      skip(
+          bestEffort,
+          notes,
+          "network.allowed_ports",
+          "TCP port rules need Landlock ABI 4, this host has "
+              + (host.landlock() ? "ABI " + host.landlockAbi() : "no Landlock"));
+      ports = List.of();
+    }
+    if (policy.seccompEnabled()) {
+      skip(
+          bestEffort,
+          notes,
+          "seccomp_profile " + policy.seccompProfile(),
+          "this build has no seccomp compiler yet");
+    }
+    if (policy.memoryLimitMb() != null) {
+      skip(bestEffort, notes, "memory_limit_mb", "this build does not manage cgroups yet");
+    }
+    if (policy.cpuLimit() != null) {
+      skip(bestEffort, notes, "cpu_limit", "this build does not manage cgroups yet");
+    }
+    if (policy.maxPids() != null) {
+      skip(bestEffort, notes, "max_pids", "this build does not manage cgroups yet");
+    }
+    return new Plan(net.enabled(), landlock, ports);
+  }
+
+  private static void skip(boolean bestEffort, List<String> notes, String control, String why) {
+    if (!bestEffort) {
+      throw new KavachException(Reason.ENFORCEMENT_FAILED, control + ": " + why);
+    }
+    notes.add(control + ": not applied (" + why + ")");
+  }
+}

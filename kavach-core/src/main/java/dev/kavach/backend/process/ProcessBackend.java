@@ -1,0 +1,259 @@
+package dev.kavach.backend.process;
+
+import dev.kavach.KavachException;
+import dev.kavach.KavachException.Reason;
+import dev.kavach.SandboxConfig;
+import dev.kavach.backend.Backend;
+import dev.kavach.backend.Enforcement;
+import dev.kavach.backend.ExecOutcome;
+import dev.kavach.backend.ExecSpec;
+import dev.kavach.internal.exec.Exec;
+import dev.kavach.internal.host.HostProbe;
+import dev.kavach.policy.FilesystemRule;
+import dev.kavach.policy.SandboxPolicy;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One sandbox on the process backend. Each exec is one {@code kavach-launch} run with its own
+ * namespaces, view and restrictions; the sandbox's workspace (and, with limits, its cgroup) persist
+ * across execs.
+ *
+ * <p>On a root host every sandbox gets its own unprivileged uid, from a range no distribution
+ * allocates ({@link #SANDBOX_UID_BASE} upward), and the workspace and policy paths are idmapped so
+ * the command acts as their owner there and nowhere else. Without root the command keeps the JVM's
+ * uid inside a user namespace.
+ */
+final class ProcessBackend implements Backend {
+  /** First uid (and gid) handed to sandboxes on a root host; 2^24 follow it. */
+  static final int SANDBOX_UID_BASE = 0x7E00_0000;
+
+  private static final int SANDBOX_UID_COUNT = 1 << 24;
+  private static final long DEFAULT_TMP_BYTES = 256L << 20;
+  private static final long NOFILE = 4096;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String sandboxId;
+  private final SandboxPolicy policy;
+  private final Launcher launcher;
+  private final Plan plan;
+  private final List<String> notes;
+  private final int uid;
+  private final int gid;
+  private final Set<Exec.Running> running = ConcurrentHashMap.newKeySet();
+  private volatile @Nullable Path workspace;
+
+  ProcessBackend(
+      String sandboxId,
+      SandboxConfig config,
+      Launcher launcher,
+      HostSupport host,
+      Plan plan,
+      List<String> notes) {
+    this.sandboxId = sandboxId;
+    this.policy = config.policy();
+    this.launcher = launcher;
+    this.plan = plan;
+    this.notes = List.copyOf(notes);
+    if (host.euid() == 0) {
+      // Per sandbox, so two sandboxes never share an owner of anything.
+      this.uid = SANDBOX_UID_BASE + RANDOM.nextInt(SANDBOX_UID_COUNT);
+      this.gid = uid;
+    } else {
+      int[] ids = ownIds();
+      this.uid = ids[0];
+      this.gid = ids[1];
+    }
+  }
+
+  /** The command's host uid. */
+  int uid() {
+    return uid;
+  }
+
+  @Override
+  public void start(Path ws) {
+    this.workspace = ws;
+  }
+
+  @Override
+  public ExecOutcome exec(ExecSpec spec) {
+    Path ws = workspace;
+    if (ws == null) {
+      throw new KavachException(Reason.INVALID_STATE, "sandbox " + sandboxId + " is not started");
+    }
+    try (RunDir run = RunDir.create(spec.execId())) {
+      LaunchSpec launch = launchSpec(spec, run, ws);
+      Exec.Running r =
+          Exec.start(
+              Exec.command(launch.argv())
+                  .env(Map.of())
+                  .cwd(Path.of("/"))
+                  .stdin(spec.stdin())
+                  .timeout(spec.timeout())
+                  .outputLimit(spec.outputLimit())
+                  .onTimeout(ProcessBackend::kill)
+                  .build());
+      running.add(r);
+      Exec.Result res;
+      try {
+        res = r.await();
+      } finally {
+        running.remove(r);
+      }
+      return outcome(res, LaunchReport.parse(run.read("status")));
+    }
+  }
+
+  private LaunchSpec launchSpec(ExecSpec spec, RunDir run, Path ws) {
+    LaunchSpec.Builder b =
+        LaunchSpec.builder(launcher.path())
+            .status(run.write("status", new byte[0]))
+            .parentPid(ProcessHandle.current().pid())
+            .envFile(run.write("env", LaunchSpec.envFile(spec.env())))
+            .ids(uid, gid)
+            .shareNetwork(plan.shareNetwork())
+            .hostname("kavach")
+            .workspace(ws)
+            .system(LaunchSpec.SYSTEM_DIRS)
+            .tmpSize(tmpSize())
+            .nofile(NOFILE);
+    if (!spec.secretFiles().isEmpty()) {
+      byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
+      try {
+        b.secretsFile(run.write("secrets", secrets));
+      } finally {
+        Arrays.fill(secrets, (byte) 0);
+      }
+    }
+    for (FilesystemRule rule : policy.filesystemRules()) {
+      Path real = realPath(rule.path());
+      if (rule.access() == FilesystemRule.Access.RW) {
+        b.readWrite(real);
+      } else {
+        b.readOnly(real);
+      }
+    }
+    Path data = policy.dataDir();
+    if (data != null) {
+      b.readWrite(realPath(data));
+    }
+    if (plan.landlock()) {
+      b.landlock();
+      plan.ports().forEach(b::allowPort);
+    }
+    return b.command(spec.argv()).build();
+  }
+
+  private long tmpSize() {
+    Long mb = policy.memoryLimitMb();
+    // tmpfs pages count against the memory limit anyway; a smaller /tmp fails sooner and clearer.
+    return mb == null ? DEFAULT_TMP_BYTES : Math.min(DEFAULT_TMP_BYTES, mb << 20);
+  }
+
+  /** The real path, without symlinks: the launcher never follows one while building the view. */
+  private static Path realPath(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (IOException e) {
+      throw new KavachException(
+          Reason.POLICY_INVALID, "policy path " + p + " cannot be resolved: " + e.getMessage(), e);
+    }
+  }
+
+  private ExecOutcome outcome(Exec.Result res, LaunchReport report) {
+    if (report.failure().isPresent()) {
+      throw report.failure().get().toException();
+    }
+    int exit;
+    OptionalInt signal;
+    if (res.timedOut() || res.killed()) {
+      exit = 128 + 9;
+      signal = OptionalInt.of(9);
+    } else if (report.exitCode().isPresent()) {
+      exit = report.exitCode().getAsInt();
+      signal = OptionalInt.empty();
+    } else if (report.signal().isPresent()) {
+      signal = report.signal();
+      exit = 128 + signal.getAsInt();
+    } else if (report.initKilled().isPresent()) {
+      signal = report.initKilled();
+      exit = 128 + signal.getAsInt();
+    } else {
+      throw new KavachException(
+          Reason.LAUNCH_FAILED,
+          "kavach-launch exited "
+              + res.exitValue()
+              + " without reporting the command's end"
+              + (res.stderrText().isBlank() ? "" : ": " + res.stderrText().strip()));
+    }
+    return new ExecOutcome(
+        exit,
+        signal,
+        res.timedOut(),
+        false,
+        res.stdout().bytes(),
+        res.stderr().bytes(),
+        res.stdout().truncated(),
+        res.stderr().truncated(),
+        res.duration(),
+        enforcement(report),
+        null);
+  }
+
+  private Enforcement enforcement(LaunchReport r) {
+    Enforcement.Builder e = Enforcement.builder("process");
+    r.namespaces().forEach(e::namespace);
+    e.networkIsolated(r.networkIsolated())
+        .readOnlyRoot(r.readOnlyRoot())
+        .seccompProfile(r.seccompProfile())
+        .landlock(r.landlockAbi(), r.landlockRules())
+        .capabilitiesDropped(r.capabilitiesDropped())
+        .noNewPrivs(r.noNewPrivs())
+        .uid(r.uid());
+    notes.forEach(e::note);
+    return e.build();
+  }
+
+  /** Kills a launch: the supervisor's death takes init (PDEATHSIG) and so every process of it. */
+  private static void kill(Process launcher) {
+    Exec.killTree(launcher);
+  }
+
+  @Override
+  public void stop() {
+    running.forEach(Exec.Running::kill);
+  }
+
+  @Override
+  public void destroy() {
+    stop();
+  }
+
+  /** This JVM's uid and gid, from {@code /proc/self/status}. */
+  private static int[] ownIds() {
+    int[] ids = {-1, -1};
+    for (String line : HostProbe.read("/proc/self/status").split("\n")) {
+      String[] f = line.split("\\s+");
+      if (f[0].equals("Uid:") && f.length > 2) {
+        ids[0] = Integer.parseInt(f[2]);
+      } else if (f[0].equals("Gid:") && f.length > 2) {
+        ids[1] = Integer.parseInt(f[2]);
+      }
+    }
+    return ids;
+  }
+
+  @Override
+  public String toString() {
+    return "ProcessBackend[" + sandboxId + ", uid " + Integer.toUnsignedString(uid) + "]";
+  }
+}

@@ -1,0 +1,100 @@
+package dev.kavach.backend.process;
+
+import dev.kavach.KavachException;
+import dev.kavach.KavachException.Reason;
+import dev.kavach.internal.fs.Trees;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The private directory through which one exec's secrets, environment and seccomp program reach the
+ * launcher, and its status report comes back: {@code /dev/shm/kavach-<exec-id>}, mode 0700, files
+ * 0600. It is on tmpfs because secrets must never reach a persistent disk; when there is no tmpfs
+ * at {@code /dev/shm} the exec fails rather than falling back to disk. The launcher unlinks the
+ * input files as it reads them; {@link #close} removes the rest.
+ */
+final class RunDir implements AutoCloseable {
+  /** Where run directories live; must be tmpfs. */
+  static final Path BASE = Path.of("/dev/shm");
+
+  /** The prefix of every run directory, for leak checks. */
+  static final String PREFIX = "kavach-";
+
+  private final Path dir;
+
+  private RunDir(Path dir) {
+    this.dir = dir;
+  }
+
+  /** Creates the run directory of one exec. */
+  static RunDir create(String execId) {
+    if (!isTmpfs(BASE)) {
+      throw new KavachException(
+          Reason.LAUNCH_FAILED,
+          BASE + " is not a tmpfs; refusing to write secrets and the environment to disk");
+    }
+    Path dir = BASE.resolve(PREFIX + execId);
+    try {
+      Files.createDirectory(
+          dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    } catch (IOException e) {
+      throw new KavachException(
+          Reason.LAUNCH_FAILED, "cannot create run directory " + dir + ": " + e, e);
+    }
+    return new RunDir(dir);
+  }
+
+  private static boolean isTmpfs(Path p) {
+    try {
+      return Files.getFileStore(p).type().equals("tmpfs");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** The directory. */
+  Path path() {
+    return dir;
+  }
+
+  /** Writes a new 0600 file. */
+  Path write(String name, byte[] content) {
+    Path file = dir.resolve(name);
+    try (OutputStream out =
+        Files.newOutputStream(
+            Files.createFile(
+                file,
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+            StandardOpenOption.WRITE)) {
+      out.write(content);
+    } catch (IOException e) {
+      throw new KavachException(Reason.LAUNCH_FAILED, "cannot write " + file + ": " + e, e);
+    }
+    return file;
+  }
+
+  /** Reads a file the launcher wrote, or "" when it does not exist. */
+  String read(String name) {
+    try {
+      return Files.readString(dir.resolve(name));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return "";
+    } catch (IOException e) {
+      throw new KavachException(Reason.LAUNCH_FAILED, "cannot read " + name + ": " + e, e);
+    }
+  }
+
+  /** Removes the directory and whatever is left in it. */
+  @Override
+  public void close() {
+    try {
+      Trees.deleteRecursively(dir);
+    } catch (IOException e) {
+      throw new KavachException(Reason.IO, "cannot remove run directory " + dir + ": " + e, e);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+/*
+ * Pid 1 of the sandbox. It applies every restriction to itself, in the documented order, so
+ * that the command it forks inherits all of them; then it reaps zombies, forwards termination
+ * signals to the command's process group, and exits with the command's status the moment the
+ * command ends (the kernel then kills whatever else is left in the PID namespace).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "landlock.h"
+#include "launch.h"
+#include "log.h"
+#include "mounts.h"
+#include "namespaces.h"
+#include "privileges.h"
+#include "seccomp.h"
+
+extern char **environ;
+
+static const int FORWARDED[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define N_FORWARDED (sizeof FORWARDED / sizeof FORWARDED[0])
+
+static volatile pid_t command_pgid;
+
+static void forward(int sig) {
+  if (command_pgid > 0) {
+    kill(-command_pgid, sig);
+  }
+}
+
+/* Dies with the supervisor. PDEATHSIG is cleared by every credential change, so this runs
+ * after each one; the poll closes the race with a supervisor that died just before. */
+static void die_with_supervisor(int lifeline) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    DIE("pdeathsig", "prctl(PR_SET_PDEATHSIG)");
+  }
+  struct pollfd p = {lifeline, POLLIN, 0};
+  if (poll(&p, 1, 0) != 0 && (p.revents & (POLLHUP | POLLERR))) {
+    _exit(EXIT_SETUP_FAILED);
+  }
+}
+
+static void become_sandbox_user(const struct options *o) {
+  /* On a root host we arrive as the host's uid 0, which this namespace does not map: the
+   * setres*id calls make us the command's uid, keeping this namespace's capabilities (our old
+   * uid was not this namespace's root, so no capability fix-up applies). */
+  if (setresgid(o->gid, o->gid, o->gid) != 0) {
+    DIE("uid", "setresgid %u", o->gid);
+  }
+  if (setresuid(o->uid, o->uid, o->uid) != 0) {
+    DIE("uid", "setresuid %u", o->uid);
+  }
+  report("uid %u %u", o->uid, o->gid);
+}
+
+static void install_forwarding(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = forward;
+  sigfillset(&sa.sa_mask);
+  for (size_t i = 0; i < N_FORWARDED; i++) {
+    if (sigaction(FORWARDED[i], &sa, NULL) != 0) {
+      DIE("signals", "sigaction %d", FORWARDED[i]);
+    }
+  }
+}
+
+static void exec_command(struct launch *l) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (size_t i = 0; i < N_FORWARDED; i++) {
+    sigaction(FORWARDED[i], &sa, NULL);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  /* Its own session: no controlling terminal to inject keystrokes into (TIOCSTI), and a
+   * process group init can signal as a whole. */
+  if (setsid() < 0) {
+    DIE("exec", "setsid");
+  }
+  /* Nothing of ours survives execve but stdin, stdout and stderr; the status fd stays open
+   * until then so an exec failure can still be reported. */
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    DIE("exec", "close_range");
+  }
+  environ = l->env;
+  execvp(l->opts.argv[0], l->opts.argv);
+  DIE("exec", "execute %s", l->opts.argv[0]);
+}
+
+static void reap(pid_t command) {
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, __WALL);
+    if (p < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      DIE("init", "waitpid");
+    }
+    if (p != command) {
+      continue; /* an orphan reparented to us */
+    }
+    if (WIFEXITED(st)) {
+      report("exit %d", WEXITSTATUS(st));
+      _exit(WEXITSTATUS(st));
+    }
+    if (WIFSIGNALED(st)) {
+      report("signal %d", WTERMSIG(st));
+      _exit(128 + WTERMSIG(st));
+    }
+  }
+}
+
+int init_main(void *arg) {
+  struct launch *l = arg;
+  struct options *o = &l->opts;
+  char byte;
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || read(l->sync_read, &byte, 1) != 1) {
+    _exit(EXIT_SETUP_FAILED); /* The supervisor died before mapping our ids. */
+  }
+
+  /* 1. uid/gid (the supervisor mapped them) */
+  become_sandbox_user(o);
+  die_with_supervisor(l->sync_read);
+  report("namespaces user pid mount ipc uts cgroup%s", o->share_net ? "" : " net");
+
+  /* 2. filesystem view */
+  umask(022);
+  build_root(o, &l->trees, l->secrets, l->n_secrets);
+  if (chdir(o->cwd) != 0) {
+    DIE("cwd", "chdir %s", o->cwd);
+  }
+
+  /* 3. network, hostname, nested user namespaces */
+  if (!o->share_net) {
+    loopback_up();
+    report("net isolated");
+  }
+  set_hostname(o->hostname);
+  forbid_nested_userns();
+  report("userns-limit 0");
+
+  /* 4. limits and privileges, each irreversible, in this order */
+  apply_rlimits(o);
+  if (setsid() < 0) {
+    DIE("init", "setsid");
+  }
+  /* Not dumpable: the command, running as our uid, must not ptrace us or open /proc/1/fd. */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    DIE("init", "prctl(PR_SET_DUMPABLE)");
+  }
+  drop_capabilities();
+  set_no_new_privs();
+  if (o->landlock) {
+    apply_landlock(o, l->secrets, l->n_secrets);
+  }
+  install_forwarding();
+  for (int i = 0; i < l->n_secrets; i++) {
+    memset((void *)l->secrets[i].data, 0, l->secrets[i].len);
+  }
+
+  /* 5. seccomp, last: everything above may need syscalls the filter denies */
+  if (l->filter.len > 0) {
+    install_filter(l->filter, o->seccomp_name ? o->seccomp_name : "custom");
+  }
+
+  /* 6. the command */
+  report("ready");
+  pid_t command = fork();
+  if (command < 0) {
+    DIE("exec", "fork");
+  }
+  if (command == 0) {
+    exec_command(l);
+  }
+  command_pgid = command;
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  reap(command);
+  return 0;
+}

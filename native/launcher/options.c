@@ -1,0 +1,150 @@
+/* Parsing of kavach-launch's argv (see options.h for the meaning of each flag). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+
+enum {
+  OPT_PROBE = 256, OPT_STATUS, OPT_PARENT, OPT_CGROUP, OPT_ENV, OPT_SECRETS, OPT_SECCOMP,
+  OPT_SECCOMP_NAME, OPT_UID, OPT_GID, OPT_NET, OPT_HOSTNAME, OPT_WORKSPACE, OPT_SYSTEM, OPT_RO,
+  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD,
+};
+
+static const struct option long_options[] = {
+    {"probe", no_argument, 0, OPT_PROBE},
+    {"status", required_argument, 0, OPT_STATUS},
+    {"parent-pid", required_argument, 0, OPT_PARENT},
+    {"cgroup-procs", required_argument, 0, OPT_CGROUP},
+    {"env-file", required_argument, 0, OPT_ENV},
+    {"secrets-file", required_argument, 0, OPT_SECRETS},
+    {"seccomp", required_argument, 0, OPT_SECCOMP},
+    {"seccomp-name", required_argument, 0, OPT_SECCOMP_NAME},
+    {"uid", required_argument, 0, OPT_UID},
+    {"gid", required_argument, 0, OPT_GID},
+    {"net", required_argument, 0, OPT_NET},
+    {"hostname", required_argument, 0, OPT_HOSTNAME},
+    {"workspace", required_argument, 0, OPT_WORKSPACE},
+    {"system", required_argument, 0, OPT_SYSTEM},
+    {"ro", required_argument, 0, OPT_RO},
+    {"rw", required_argument, 0, OPT_RW},
+    {"tmp-size", required_argument, 0, OPT_TMP_SIZE},
+    {"nofile", required_argument, 0, OPT_NOFILE},
+    {"fsize", required_argument, 0, OPT_FSIZE},
+    {"landlock", no_argument, 0, OPT_LANDLOCK},
+    {"allow-port", required_argument, 0, OPT_PORT},
+    {"cwd", required_argument, 0, OPT_CWD},
+    {0, 0, 0, 0},
+};
+
+static uint64_t number(const char *flag, const char *s, uint64_t max) {
+  char *end;
+  errno = 0;
+  uintmax_t v = strtoumax(s, &end, 10);
+  if (errno != 0 || *s == '\0' || *end != '\0' || v > max) {
+    fail("options", 0, "%s: not a number up to %" PRIu64 ": %s", flag, max, s);
+  }
+  return (uint64_t)v;
+}
+
+static void absolute(const char *flag, const char *path) {
+  if (path[0] != '/' || strstr(path, "/../") != NULL || strstr(path, "/./") != NULL) {
+    fail("options", 0, "%s: path must be absolute and normalized: %s", flag, path);
+  }
+}
+
+static void add_bind(struct options *o, const char *flag, const char *path, enum bind_kind kind) {
+  absolute(flag, path);
+  if (strcmp(path, "/") == 0) {
+    /* The view is built from named directories; binding the host's root would bring back
+     * everything the view hides (/home, /root, /run, ...). */
+    fail("options", 0, "%s: / cannot be bound", flag);
+  }
+  if (o->n_binds == MAX_PATHS) {
+    fail("options", 0, "%s: more than %d paths", flag, MAX_PATHS);
+  }
+  o->binds[o->n_binds].path = path;
+  o->binds[o->n_binds].kind = kind;
+  o->n_binds++;
+}
+
+void parse_options(int argc, char **argv, struct options *o) {
+  memset(o, 0, sizeof *o);
+  o->uid = (uid_t)-1;
+  o->gid = (gid_t)-1;
+  o->hostname = "kavach";
+  o->cwd = "/workspace";
+  o->tmp_size = 256u << 20;
+  o->nofile = 4096;
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, "+", long_options, NULL)) != -1) {
+    switch (c) {
+      case OPT_PROBE: o->probe = true; break;
+      case OPT_STATUS: o->status = optarg; break;
+      case OPT_PARENT: o->parent_pid = (pid_t)number("--parent-pid", optarg, INT32_MAX); break;
+      case OPT_CGROUP:
+        absolute("--cgroup-procs", optarg);
+        if (o->n_cgroups == MAX_CGROUPS) {
+          fail("options", 0, "--cgroup-procs: more than %d", MAX_CGROUPS);
+        }
+        o->cgroup_procs[o->n_cgroups++] = optarg;
+        break;
+      case OPT_ENV: o->env_file = optarg; break;
+      case OPT_SECRETS: o->secrets_file = optarg; break;
+      case OPT_SECCOMP: o->seccomp_file = optarg; break;
+      case OPT_SECCOMP_NAME: o->seccomp_name = optarg; break;
+      case OPT_UID: o->uid = (uid_t)number("--uid", optarg, UINT32_MAX - 1); break;
+      case OPT_GID: o->gid = (gid_t)number("--gid", optarg, UINT32_MAX - 1); break;
+      case OPT_NET:
+        if (strcmp(optarg, "none") == 0) {
+          o->share_net = false;
+        } else if (strcmp(optarg, "host") == 0) {
+          o->share_net = true;
+        } else {
+          fail("options", 0, "--net: none or host, not %s", optarg);
+        }
+        break;
+      case OPT_HOSTNAME: o->hostname = optarg; break;
+      case OPT_WORKSPACE: absolute("--workspace", optarg); o->workspace = optarg; break;
+      case OPT_SYSTEM: add_bind(o, "--system", optarg, BIND_SYSTEM); break;
+      case OPT_RO: add_bind(o, "--ro", optarg, BIND_RO); break;
+      case OPT_RW: add_bind(o, "--rw", optarg, BIND_RW); break;
+      case OPT_TMP_SIZE: o->tmp_size = number("--tmp-size", optarg, UINT64_MAX >> 1); break;
+      case OPT_NOFILE: o->nofile = number("--nofile", optarg, 1u << 30); break;
+      case OPT_FSIZE: o->fsize = number("--fsize", optarg, UINT64_MAX >> 1); break;
+      case OPT_LANDLOCK: o->landlock = true; break;
+      case OPT_PORT:
+        if (o->n_ports == MAX_PORTS) {
+          fail("options", 0, "--allow-port: more than %d", MAX_PORTS);
+        }
+        o->ports[o->n_ports++] = (int)number("--allow-port", optarg, 65535);
+        break;
+      case OPT_CWD: absolute("--cwd", optarg); o->cwd = optarg; break;
+      default:
+        fail("options", 0, "unknown option %s", argv[optind - 1]);
+    }
+  }
+  if (o->probe) {
+    return;
+  }
+  if (o->status == NULL) {
+    fail("options", 0, "--status is required");
+  }
+  if (o->uid == (uid_t)-1 || o->gid == (gid_t)-1) {
+    fail("options", 0, "--uid and --gid are required");
+  }
+  if (o->uid == 0 || o->gid == 0) {
+    /* The command must never hold host root, even without capabilities: uid 0 owns most of
+     * the host's files. */
+    fail("options", 0, "--uid and --gid must not be 0");
+  }
+  if (optind >= argc) {
+    fail("options", 0, "no command after --");
+  }
+  o->argv = argv + optind;
+}
