@@ -27,6 +27,16 @@ public interface BackendProvider {
   /** The base strength score before modifiers (process 50, oci 55, wasm 65, gvisor 70, ...). */
   int baseScore();
 
+  /**
+   * Controls a policy may request that have nothing to act on in this kind of isolation, so they
+   * hold by construction: a WebAssembly module makes no system calls at all, so a seccomp filter
+   * would have nothing to filter. Selection treats them as met; scoring never counts them, because
+   * nothing was applied; the backend says why in its enforcement notes. Empty by default.
+   */
+  default Set<Capability> inapplicable() {
+    return Set.of();
+  }
+
   /** Checks this host for what the backend needs; never throws. */
   Availability probe();
 

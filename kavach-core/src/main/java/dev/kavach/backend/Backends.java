@@ -149,7 +149,8 @@ public final class Backends {
 
   /**
    * The controls the policy asks for that the provider lacks, each named with its policy field.
-   * Empty for a provider that runs nothing: nothing runs, so nothing is exposed.
+   * Empty for a provider that runs nothing: nothing runs, so nothing is exposed. A control the
+   * provider declares {@link BackendProvider#inapplicable() inapplicable} is not missing.
    */
   public static List<String> missingCapabilities(BackendProvider provider, SandboxPolicy policy) {
     Set<Capability> caps = provider.capabilities();
@@ -158,7 +159,7 @@ public final class Backends {
       return missing;
     }
     for (Capability c : required(policy)) {
-      if (!caps.contains(c)) {
+      if (!caps.contains(c) && !provider.inapplicable().contains(c)) {
         missing.add(describe(c));
       }
     }

@@ -75,6 +75,57 @@ class BackendsTest {
   }
 
   @Test
+  void anInapplicableControlIsMetButNeverScored() {
+    BackendProvider noSyscalls =
+        new BackendProvider() {
+          @Override
+          public String name() {
+            return "nosyscalls";
+          }
+
+          @Override
+          public String description() {
+            return "test: a kind of isolation with no system calls";
+          }
+
+          @Override
+          public int baseScore() {
+            return 65;
+          }
+
+          @Override
+          public Availability probe() {
+            return Availability.available("test");
+          }
+
+          @Override
+          public java.util.Set<Capability> capabilities() {
+            return EnumSet.of(Capability.RUNS_COMMANDS, Capability.NETWORK_ISOLATION);
+          }
+
+          @Override
+          public java.util.Set<Capability> inapplicable() {
+            return EnumSet.of(Capability.SECCOMP);
+          }
+
+          @Override
+          public Backend open(String sandboxId, dev.kavach.SandboxConfig config) {
+            throw new UnsupportedOperationException();
+          }
+        };
+    Backends b = Backends.of(List.of(noSyscalls));
+    assertThat(Backends.missingCapabilities(noSyscalls, SandboxPolicy.basic())).isEmpty();
+    assertThat(b.select("nosyscalls", SandboxPolicy.basic())).isSameAs(noSyscalls);
+    // Declared score: base 65 + network 5, and nothing for the seccomp that was never applied.
+    assertThat(dev.kavach.scoring.Scoring.declared(noSyscalls, SandboxPolicy.basic()).value())
+        .isEqualTo(70);
+    // Only the inapplicable control is waived: a memory limit is still missing.
+    assertThat(Backends.missingCapabilities(noSyscalls, SandboxPolicy.strict()))
+        .contains("a memory limit (memory_limit_mb)")
+        .noneMatch(m -> m.startsWith("seccomp"));
+  }
+
+  @Test
   void bestPicksTheStrongestAvailableAndNeverNoop() {
     assertThat(all().best(SandboxPolicy.basic(), 0)).isSameAs(process);
     assertThat(all().select("auto", SandboxPolicy.basic())).isSameAs(process);
