@@ -27,16 +27,41 @@ import org.jspecify.annotations.Nullable;
  * @param hierarchies the hierarchies to use, in the order the launcher joins them: the one that can
  *     kill or freeze comes first, so a launcher stopped half-way through joining can still be
  *     killed through its cgroup
- * @param unavailable requested limits no hierarchy can carry, each as "memory limit: reason"
- * @param notes other things the host cannot do (pause, CPU accounting), each with the reason
+ * @param unavailable requested limits no hierarchy can carry
+ * @param notes other things the host cannot do (pause, CPU time), each with the reason
  */
-record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<String> notes) {
+record CgroupPlan(List<Hierarchy> hierarchies, List<Problem> unavailable, List<Problem> notes) {
+
+  /**
+   * Something requested or wanted that the host cannot do.
+   *
+   * @param control what it is: the policy field of a limit ({@code memory_limit_mb}) or a feature
+   *     ({@code pause and resume})
+   * @param reason the host's reason
+   */
+  record Problem(String control, String reason) {
+    /** As an error: "memory_limit_mb: reason". */
+    String failure() {
+      return control + ": " + reason;
+    }
+
+    /** As a note of a best-effort run: "memory_limit_mb: not applied (reason)". */
+    String skipped() {
+      return control + ": " + (isLimit() ? "not applied" : "unavailable") + " (" + reason + ")";
+    }
+
+    private boolean isLimit() {
+      return List.of(Role.MEMORY_LIMIT, Role.CPU_LIMIT, Role.PIDS_LIMIT).stream()
+          .anyMatch(r -> r.label().equals(control));
+    }
+  }
 
   /** What kavach uses a hierarchy for. */
   enum Role {
-    MEMORY_LIMIT("memory limit", "memory"),
-    CPU_LIMIT("cpu limit", "cpu"),
-    PIDS_LIMIT("pids limit", "pids"),
+    // Limits are named by their policy field, as every enforcement error is.
+    MEMORY_LIMIT("memory_limit_mb", "memory"),
+    CPU_LIMIT("cpu_limit", "cpu"),
+    PIDS_LIMIT("max_pids", "pids"),
     MEMORY_ACCOUNTING("peak memory and OOM reporting", "memory"),
     PIDS_ACCOUNTING("peak pids reporting", "pids"),
     // v2 cpu.stat is a core file; on v1 the plan picks the cpuacct hierarchy.
@@ -57,7 +82,7 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<St
       return controller;
     }
 
-    /** How messages name the role ("memory limit"). */
+    /** How messages name the role ({@code memory_limit_mb}). */
     String label() {
       return label;
     }
@@ -228,7 +253,8 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<St
       p.addV1("freezer", Role.FREEZE);
     } else {
       p.notes.add(
-          "pause and resume unavailable: no cgroup.freeze in cgroup v2 and no v1 freezer hierarchy");
+          new Problem(
+              Role.FREEZE.label(), "no cgroup.freeze in cgroup v2 and no v1 freezer hierarchy"));
     }
     p.limit("memory", Role.MEMORY_LIMIT, limits.memoryBytes() > 0);
     p.limit("pids", Role.PIDS_LIMIT, limits.pids() > 0);
@@ -240,7 +266,8 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<St
     } else if (layout.v1().containsKey("cpuacct")) {
       p.addV1("cpuacct", Role.CPU_ACCOUNTING);
     } else {
-      p.notes.add("CPU time not measured: no cgroup v2 and no v1 cpuacct hierarchy");
+      p.notes.add(
+          new Problem(Role.CPU_ACCOUNTING.label(), "no cgroup v2 and no v1 cpuacct hierarchy"));
     }
     return new CgroupPlan(p.build(), p.unavailable, p.notes);
   }
@@ -260,8 +287,8 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<St
     private final CgroupLayout layout;
     private final Map<String, String> ownCgroups;
     private final Map<String, Acc> byMount = new LinkedHashMap<>();
-    private final List<String> unavailable = new ArrayList<>();
-    private final List<String> notes = new ArrayList<>();
+    private final List<Problem> unavailable = new ArrayList<>();
+    private final List<Problem> notes = new ArrayList<>();
 
     Planner(CgroupLayout layout, Map<String, String> ownCgroups) {
       this.layout = layout;
@@ -279,16 +306,17 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<String> unavailable, List<St
         addV1(controller, role);
       } else {
         unavailable.add(
-            role.label()
-                + ": no "
-                + controller
-                + " controller on this host (no cgroup v1 "
-                + controller
-                + " hierarchy, and cgroup v2 "
-                + (layout.v2Mount() == null
-                    ? "is not mounted"
-                    : "does not list it in cgroup.controllers")
-                + ")");
+            new Problem(
+                role.label(),
+                "no "
+                    + controller
+                    + " controller on this host (no cgroup v1 "
+                    + controller
+                    + " hierarchy, and cgroup v2 "
+                    + (layout.v2Mount() == null
+                        ? "is not mounted"
+                        : "does not list it in cgroup.controllers")
+                    + ")"));
       }
     }
 

@@ -209,6 +209,19 @@ final class Group {
    * @throws KavachException with {@link Reason#IO} naming each directory that could not be removed
    */
   void remove() {
+    // The usual case, an exec that has ended: rmdir alone. The kernel refuses (EBUSY) to remove a
+    // group that still has a process or a child group, so success proves there was nothing left.
+    boolean removed = true;
+    for (Path d : dirs.values()) {
+      try {
+        CgroupIo.rmdir(d);
+      } catch (IOException e) {
+        removed = false;
+      }
+    }
+    if (removed) {
+      return;
+    }
     List<String> errors = new ArrayList<>();
     try {
       if (!empty()) {

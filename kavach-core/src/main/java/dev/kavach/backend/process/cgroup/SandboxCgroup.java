@@ -4,6 +4,7 @@ import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Hierarchy;
+import dev.kavach.backend.process.cgroup.CgroupPlan.Problem;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Role;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Write;
 import dev.kavach.internal.host.CgroupLayout;
@@ -23,6 +24,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -111,10 +113,10 @@ public final class SandboxCgroup {
    * @param ownCgroups the JVM's cgroup per controller ({@code ""} for v2), as parsed from {@code
    *     /proc/self/cgroup}
    * @throws KavachException with {@link Reason#ENFORCEMENT_FAILED} when a requested limit cannot be
-   *     applied and {@code bestEffort} is false, naming each limit and the host's reason ("memory
-   *     limit: cannot create /sys/fs/cgroup/memory/kavach: Permission denied (no cgroup delegation
-   *     ...)"); nothing is left behind. With {@link Reason#POLICY_INVALID} for a CPU limit the
-   *     kernel cannot express.
+   *     applied and {@code bestEffort} is false, naming each limit's policy field and the host's
+   *     reason ({@code memory_limit_mb: cannot create /sys/fs/cgroup/memory/kavach: Permission
+   *     denied (no cgroup delegation ...)}); nothing is left behind. With {@link
+   *     Reason#POLICY_INVALID} for a CPU limit the kernel cannot express.
    */
   public static SandboxCgroup create(
       String sandboxId,
@@ -130,8 +132,9 @@ public final class SandboxCgroup {
     }
     boolean[] v2 = v2Features(layout, ownCgroups);
     CgroupPlan plan = CgroupPlan.of(layout, ownCgroups, limits, v2[0], v2[1]);
-    List<String> failures = new ArrayList<>(plan.unavailable());
-    List<String> notes = new ArrayList<>(plan.notes());
+    List<Problem> failures = new ArrayList<>(plan.unavailable());
+    List<String> notes = new ArrayList<>();
+    plan.notes().forEach(n -> notes.add(n.skipped()));
     Map<Hierarchy, Path> made = new LinkedHashMap<>();
     long memory = 0;
     double cpu = 0;
@@ -149,10 +152,11 @@ public final class SandboxCgroup {
         } catch (RoleFailure f) {
           // Retry this hierarchy without what failed, so a partly applied limit never stays.
           for (Role r : f.roles) {
+            Problem p = new Problem(r.label(), f.reason);
             if (r.isLimit()) {
-              failures.add(r.label() + ": " + f.reason);
+              failures.add(p);
             } else {
-              notes.add(r.label() + " unavailable: " + f.reason);
+              notes.add(p.skipped());
             }
           }
           h = h.without(f.roles);
@@ -167,11 +171,11 @@ public final class SandboxCgroup {
         cleanup = " (and cleaning up failed: " + e.getMessage() + ")";
       }
       removeKavachDirs(plan.hierarchies());
-      throw new KavachException(Reason.ENFORCEMENT_FAILED, String.join("; ", failures) + cleanup);
+      throw new KavachException(
+          Reason.ENFORCEMENT_FAILED,
+          failures.stream().map(Problem::failure).collect(Collectors.joining("; ")) + cleanup);
     }
-    for (String f : failures) {
-      notes.add("not applied (best effort): " + f);
-    }
+    failures.forEach(f -> notes.add(f.skipped()));
     return new SandboxCgroup(
         sandboxId, limits, new CgroupLimits(memory, cpu, pids), notes, plan.hierarchies(), made);
   }
@@ -195,8 +199,9 @@ public final class SandboxCgroup {
   }
 
   /**
-   * What the host could not do, each with its reason: limits skipped under best effort ("not
-   * applied (best effort): memory limit: ..."), and pause or accounting that is unavailable.
+   * What the host could not do, each with its reason: limits skipped under best effort ({@code
+   * memory_limit_mb: not applied (...)}), and pause or usage reporting that is unavailable ({@code
+   * pause and resume: unavailable (...)}).
    */
   public List<String> notes() {
     return notes;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kavach.KavachException;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Hierarchy;
+import dev.kavach.backend.process.cgroup.CgroupPlan.Problem;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Role;
 import dev.kavach.backend.process.cgroup.CgroupPlan.Write;
 import dev.kavach.internal.host.CgroupLayout;
@@ -211,9 +212,11 @@ class CgroupPlanTest {
     CgroupPlan plan = CgroupPlan.of(layout, Map.of(), ALL, false, false);
     assertThat(plan.unavailable()).isEmpty();
     assertThat(plan.notes())
+        .extracting(Problem::skipped)
         .containsExactly(
-            "pause and resume unavailable: no cgroup.freeze in cgroup v2 and no v1 freezer hierarchy",
-            "CPU time not measured: no cgroup v2 and no v1 cpuacct hierarchy");
+            "pause and resume: unavailable (no cgroup.freeze in cgroup v2 and no v1 freezer"
+                + " hierarchy)",
+            "CPU time reporting: unavailable (no cgroup v2 and no v1 cpuacct hierarchy)");
     assertThat(plan.with(Role.FREEZE)).isNull();
     assertThat(plan.with(Role.MEMORY_LIMIT).own()).isEqualTo(Path.of("/sys/fs/cgroup/memory"));
   }
@@ -225,13 +228,18 @@ class CgroupPlanTest {
             new CgroupLayout(Map.of(), null, java.util.Set.of()), Map.of(), ALL, false, false);
     assertThat(plan.hierarchies()).isEmpty();
     assertThat(plan.unavailable())
+        .extracting(Problem::failure)
         .containsExactly(
-            "memory limit: no memory controller on this host (no cgroup v1 memory hierarchy, and"
+            "memory_limit_mb: no memory controller on this host (no cgroup v1 memory hierarchy, and"
                 + " cgroup v2 is not mounted)",
-            "pids limit: no pids controller on this host (no cgroup v1 pids hierarchy, and cgroup v2"
+            "max_pids: no pids controller on this host (no cgroup v1 pids hierarchy, and cgroup v2"
                 + " is not mounted)",
-            "cpu limit: no cpu controller on this host (no cgroup v1 cpu hierarchy, and cgroup v2"
+            "cpu_limit: no cpu controller on this host (no cgroup v1 cpu hierarchy, and cgroup v2"
                 + " is not mounted)");
+    assertThat(plan.unavailable().get(0).skipped())
+        .isEqualTo(
+            "memory_limit_mb: not applied (no memory controller on this host (no cgroup v1 memory"
+                + " hierarchy, and cgroup v2 is not mounted))");
   }
 
   @Test
@@ -241,9 +249,10 @@ class CgroupPlanTest {
     CgroupPlan plan =
         CgroupPlan.of(v2Empty, Map.of("", "/"), new CgroupLimits(1 << 20, 0, 0), true, true);
     assertThat(plan.unavailable())
+        .extracting(Problem::failure)
         .containsExactly(
-            "memory limit: no memory controller on this host (no cgroup v1 memory hierarchy, and"
-                + " cgroup v2 does not list it in cgroup.controllers)");
+            "memory_limit_mb: no memory controller on this host (no cgroup v1 memory hierarchy,"
+                + " and cgroup v2 does not list it in cgroup.controllers)");
     assertThat(plan.hierarchies()).extracting(Hierarchy::name).containsExactly("v2");
   }
 

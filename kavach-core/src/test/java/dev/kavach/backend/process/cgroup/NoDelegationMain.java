@@ -24,5 +24,11 @@ public final class NoDelegationMain {
     } catch (KavachException e) {
       out.println(e.reason() + ": " + e.getMessage());
     }
+    // Without limits nothing is required: it is created, joined to no hierarchy, with notes.
+    SandboxCgroup none =
+        SandboxCgroup.create(args[0], CgroupLimits.none(), false, HostProbe.system());
+    out.println("NO LIMITS " + none.directories() + " " + none.canFreeze());
+    none.notes().forEach(n -> out.println("NOTE " + n));
+    none.destroy();
   }
 }

@@ -349,7 +349,7 @@ class SandboxCgroupTest {
     CgroupLimits limits = new CgroupLimits(64 * MIB, 0, 20);
     assertThatThrownBy(() -> SandboxCgroup.create(id, limits, false, noMemory, CgroupHost.own()))
         .isInstanceOf(KavachException.class)
-        .hasMessageStartingWith("memory limit: no memory controller on this host")
+        .hasMessageStartingWith("memory_limit_mb: no memory controller on this host")
         .satisfies(
             e -> assertThat(((KavachException) e).reason()).isEqualTo(Reason.ENFORCEMENT_FAILED));
     // Nothing was left: not the pids group that could have been made.
@@ -361,8 +361,7 @@ class SandboxCgroupTest {
     created.add(cg);
     assertThat(cg.inForce()).isEqualTo(new CgroupLimits(0, 0, 20));
     assertThat(cg.notes())
-        .anyMatch(
-            n -> n.startsWith("not applied (best effort): memory limit: no memory controller"));
+        .anyMatch(n -> n.startsWith("memory_limit_mb: not applied (no memory controller"));
     Enforcement e = cg.reportTo(Enforcement.builder("process")).build();
     assertThat(e.memoryLimitBytes()).isZero();
     assertThat(e.pidsLimit()).isEqualTo(20);
