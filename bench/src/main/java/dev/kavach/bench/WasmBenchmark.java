@@ -43,9 +43,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * against the same run on raw Chicory, a CPU-bound loop in each Chicory engine, and how long past
  * its deadline an infinite loop runs. Modules are built with {@code wat2wasm} (package wabt).
  */
-@Fork(1)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
 public class WasmBenchmark {
 
   static final String HELLO =
@@ -91,6 +88,9 @@ public class WasmBenchmark {
   @State(Scope.Benchmark)
   @BenchmarkMode(Mode.SampleTime)
   @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  @Fork(1)
+  @Warmup(iterations = 3, time = 2)
+  @Measurement(iterations = 5, time = 2)
   public static class WarmRun {
     Path dir;
     Path hello;
@@ -148,6 +148,9 @@ public class WasmBenchmark {
   @State(Scope.Benchmark)
   @BenchmarkMode(Mode.AverageTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Fork(1)
+  @Warmup(iterations = 3, time = 2)
+  @Measurement(iterations = 5, time = 2)
   public static class Engines {
     @Param({"COMPILER", "INTERPRETER"})
     public String engine;
@@ -182,6 +185,7 @@ public class WasmBenchmark {
   @State(Scope.Benchmark)
   @BenchmarkMode(Mode.SampleTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)
+  @Fork(1)
   @Warmup(iterations = 1, time = 2)
   @Measurement(iterations = 3, time = 3)
   public static class Timeout {
