@@ -77,7 +77,6 @@ void parse_options(int argc, char **argv, struct options *o) {
   o->uid = (uid_t)-1;
   o->gid = (gid_t)-1;
   o->hostname = "kavach";
-  o->cwd = "/workspace";
   o->tmp_size = 256u << 20;
   o->nofile = 4096;
   int c;
@@ -145,6 +144,9 @@ void parse_options(int argc, char **argv, struct options *o) {
   }
   if (optind >= argc) {
     fail("options", 0, "no command after --");
+  }
+  if (o->cwd == NULL) {
+    o->cwd = o->workspace != NULL ? "/workspace" : "/";
   }
   o->argv = argv + optind;
 }

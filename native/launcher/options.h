@@ -45,7 +45,7 @@ struct options {
   bool landlock;                  /* --landlock: apply Landlock; failure is fatal */
   int ports[MAX_PORTS];           /* --allow-port N: Landlock TCP bind+connect rule */
   int n_ports;
-  const char *cwd;                /* --cwd DIR (default /workspace) */
+  const char *cwd;                /* --cwd DIR (default /workspace, or / without one) */
   char **argv;                    /* the command, after "--" */
 };
 
