@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Black-box tests of {@code kavach-launch}: run the binary with argv and run files, then assert
- * its exit status and its status channel, as Java's backend reads them.
+ * Black-box tests of {@code kavach-launch}: run the binary with argv and run files, then assert its
+ * exit status and its status channel, as Java's backend reads them.
  */
 @Timeout(60)
 class LauncherTest {
@@ -214,8 +214,7 @@ class LauncherTest {
             "-c",
             "cat /run/secrets/token; echo; stat -c '%a %u' /run/secrets/token;"
                 + " stat -f -c %T /run/secrets/token; echo x > /run/secrets/token");
-    assertThat(r.result().stdoutText())
-        .isEqualTo("s3cr3t\n400 " + sandboxUid() + "\ntmpfs\n");
+    assertThat(r.result().stdoutText()).isEqualTo("s3cr3t\n400 " + sandboxUid() + "\ntmpfs\n");
     assertThat(r.result().stderrText()).contains("Read-only file system");
     assertThat(r.status()).doesNotContain("s3cr3t");
   }
@@ -253,10 +252,7 @@ class LauncherTest {
   @Test
   void aMalformedSeccompProgramFailsBeforeAnyNamespace() {
     Run r =
-        run(
-            List.of("--seccomp", "{run}/bpf"),
-            Map.of("bpf", new byte[] {1, 2, 3}),
-            "/bin/true");
+        run(List.of("--seccomp", "{run}/bpf"), Map.of("bpf", new byte[] {1, 2, 3}), "/bin/true");
     assertThat(r.report().failure().orElseThrow().step()).isEqualTo("seccomp");
     assertThat(r.report().namespaces()).isEmpty();
   }
