@@ -2,6 +2,7 @@ package dev.kavach.backend.process;
 
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
+import dev.kavach.backend.process.cgroup.CgroupLimits;
 import dev.kavach.policy.NetworkPolicy;
 import dev.kavach.policy.SandboxPolicy;
 import java.util.List;
@@ -15,8 +16,15 @@ import java.util.List;
  * @param shareNetwork whether the command uses the host's network (network enabled)
  * @param landlock whether Landlock is applied
  * @param ports TCP ports Landlock allows (empty: TCP not restricted by port)
+ * @param cgroup whether the sandbox gets a cgroup (for limits, usage, pause and kill)
+ * @param limits the cgroup limits to apply (none skipped under best effort)
  */
-record Plan(boolean shareNetwork, boolean landlock, List<Integer> ports) {
+record Plan(
+    boolean shareNetwork,
+    boolean landlock,
+    List<Integer> ports,
+    boolean cgroup,
+    CgroupLimits limits) {
 
   /** Copies the ports. */
   Plan {
@@ -28,7 +36,8 @@ record Plan(boolean shareNetwork, boolean landlock, List<Integer> ports) {
    *
    * @param notes receives a note for every control skipped under a best-effort policy
    */
-  static Plan of(SandboxPolicy policy, HostSupport host, List<String> notes) {
+  static Plan of(
+      SandboxPolicy policy, HostSupport host, CgroupSupport cgroups, List<String> notes) {
     boolean bestEffort = policy.bestEffort();
     NetworkPolicy net = policy.network();
     if (!net.allowedHosts().isEmpty() || !net.deniedHosts().isEmpty()) {
@@ -61,16 +70,23 @@ record Plan(boolean shareNetwork, boolean landlock, List<Integer> ports) {
           "seccomp_profile " + policy.seccompProfile(),
           "this build has no seccomp compiler yet");
     }
-    if (policy.memoryLimitMb() != null) {
-      skip(bestEffort, notes, "memory_limit_mb", "this build does not manage cgroups yet");
+    CgroupLimits limits = CgroupLimits.of(policy);
+    if (!limits.isEmpty() && !cgroups.limits()) {
+      String why = "cgroup limits are unavailable: " + cgroups.reason();
+      if (policy.memoryLimitMb() != null) {
+        skip(bestEffort, notes, "memory_limit_mb", why);
+      }
+      if (policy.cpuLimit() != null) {
+        skip(bestEffort, notes, "cpu_limit", why);
+      }
+      if (policy.maxPids() != null) {
+        skip(bestEffort, notes, "max_pids", why);
+      }
+      limits = CgroupLimits.none();
     }
-    if (policy.cpuLimit() != null) {
-      skip(bestEffort, notes, "cpu_limit", "this build does not manage cgroups yet");
-    }
-    if (policy.maxPids() != null) {
-      skip(bestEffort, notes, "max_pids", "this build does not manage cgroups yet");
-    }
-    return new Plan(net.enabled(), landlock, ports);
+    // Even without limits a cgroup gives per-exec usage, pause and a kill that nothing escapes.
+    boolean cgroup = cgroups.limits() || cgroups.pause() || cgroups.usage();
+    return new Plan(net.enabled(), landlock, ports, cgroup, limits);
   }
 
   private static void skip(boolean bestEffort, List<String> notes, String control, String why) {

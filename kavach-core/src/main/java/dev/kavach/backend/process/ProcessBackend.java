@@ -7,6 +7,8 @@ import dev.kavach.backend.Backend;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
+import dev.kavach.backend.process.cgroup.ExecCgroup;
+import dev.kavach.backend.process.cgroup.SandboxCgroup;
 import dev.kavach.internal.exec.Exec;
 import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.FilesystemRule;
@@ -49,7 +51,9 @@ final class ProcessBackend implements Backend {
   private final int uid;
   private final int gid;
   private final Set<Exec.Running> running = ConcurrentHashMap.newKeySet();
+  private final boolean bestEffort;
   private volatile @Nullable Path workspace;
+  private volatile @Nullable SandboxCgroup cgroup;
 
   ProcessBackend(
       String sandboxId,
@@ -63,6 +67,7 @@ final class ProcessBackend implements Backend {
     this.launcher = launcher;
     this.plan = plan;
     this.notes = List.copyOf(notes);
+    this.bestEffort = policy.bestEffort();
     if (host.euid() == 0) {
       // Per sandbox, so two sandboxes never share an owner of anything.
       this.uid = SANDBOX_UID_BASE + RANDOM.nextInt(SANDBOX_UID_COUNT);
@@ -81,6 +86,10 @@ final class ProcessBackend implements Backend {
 
   @Override
   public void start(Path ws) {
+    if (plan.cgroup()) {
+      // Limits fail closed here (or are noted under best effort); see SandboxCgroup#create.
+      cgroup = SandboxCgroup.create(sandboxId, plan.limits(), bestEffort, HostProbe.system());
+    }
     this.workspace = ws;
   }
 
@@ -90,17 +99,22 @@ final class ProcessBackend implements Backend {
     if (ws == null) {
       throw new KavachException(Reason.INVALID_STATE, "sandbox " + sandboxId + " is not started");
     }
+    SandboxCgroup cg = cgroup;
+    ExecCgroup group = cg == null ? null : cg.newExec(spec.execId());
     try (RunDir run = RunDir.create(spec.execId())) {
-      LaunchSpec launch = launchSpec(spec, run, ws);
+      LaunchSpec.Builder launch = launchSpec(spec, run, ws);
+      if (group != null) {
+        launch.cgroupProcs(group.procsFiles());
+      }
       Exec.Running r =
           Exec.start(
-              Exec.command(launch.argv())
+              Exec.command(launch.build().argv())
                   .env(Map.of())
                   .cwd(Path.of("/"))
                   .stdin(spec.stdin())
                   .timeout(spec.timeout())
                   .outputLimit(spec.outputLimit())
-                  .onTimeout(ProcessBackend::kill)
+                  .onTimeout(p -> kill(p, group))
                   .build());
       running.add(r);
       Exec.Result res;
@@ -109,11 +123,15 @@ final class ProcessBackend implements Backend {
       } finally {
         running.remove(r);
       }
-      return outcome(res, LaunchReport.parse(run.read("status")));
+      return outcome(res, LaunchReport.parse(run.read("status")), cg, group);
+    } finally {
+      if (group != null) {
+        group.destroy();
+      }
     }
   }
 
-  private LaunchSpec launchSpec(ExecSpec spec, RunDir run, Path ws) {
+  private LaunchSpec.Builder launchSpec(ExecSpec spec, RunDir run, Path ws) {
     LaunchSpec.Builder b =
         LaunchSpec.builder(launcher.path())
             .status(run.write("status", new byte[0]))
@@ -150,7 +168,7 @@ final class ProcessBackend implements Backend {
       b.landlock();
       plan.ports().forEach(b::allowPort);
     }
-    return b.command(spec.argv()).build();
+    return b.command(spec.argv());
   }
 
   private long tmpSize() {
@@ -169,7 +187,11 @@ final class ProcessBackend implements Backend {
     }
   }
 
-  private ExecOutcome outcome(Exec.Result res, LaunchReport report) {
+  private ExecOutcome outcome(
+      Exec.Result res,
+      LaunchReport report,
+      @Nullable SandboxCgroup cg,
+      @Nullable ExecCgroup group) {
     if (report.failure().isPresent()) {
       throw report.failure().get().toException();
     }
@@ -195,21 +217,25 @@ final class ProcessBackend implements Backend {
               + " without reporting the command's end"
               + (res.stderrText().isBlank() ? "" : ": " + res.stderrText().strip()));
     }
+    // The kernel's OOM killer sends SIGKILL; its counter in the exec's group says it was the one.
+    boolean oom =
+        group != null && signal.isPresent() && signal.getAsInt() == 9 && group.oomKilled();
     return new ExecOutcome(
         exit,
         signal,
         res.timedOut(),
-        false,
+        oom,
         res.stdout().bytes(),
         res.stderr().bytes(),
         res.stdout().truncated(),
         res.stderr().truncated(),
         res.duration(),
-        enforcement(report),
-        null);
+        enforcement(report, cg, group),
+        group == null ? null : group.usage().orElse(null));
   }
 
-  private Enforcement enforcement(LaunchReport r) {
+  private Enforcement enforcement(
+      LaunchReport r, @Nullable SandboxCgroup cg, @Nullable ExecCgroup group) {
     Enforcement.Builder e = Enforcement.builder("process");
     r.namespaces().forEach(e::namespace);
     e.networkIsolated(r.networkIsolated())
@@ -220,22 +246,60 @@ final class ProcessBackend implements Backend {
         .noNewPrivs(r.noNewPrivs())
         .uid(r.uid());
     notes.forEach(e::note);
+    // Limits count only if the launcher reported joining every group of the exec.
+    if (cg != null && group != null && r.cgroups().size() == group.procsFiles().size()) {
+      cg.reportTo(e);
+    }
     return e.build();
   }
 
-  /** Kills a launch: the supervisor's death takes init (PDEATHSIG) and so every process of it. */
-  private static void kill(Process launcher) {
+  /**
+   * Kills a launch: the supervisor's death takes init (PDEATHSIG) and so every process of it; the
+   * exec's cgroup catches anything that might be between a fork and its PID namespace.
+   */
+  private static void kill(Process launcher, @Nullable ExecCgroup group) {
     Exec.killTree(launcher);
+    if (group != null) {
+      group.kill();
+    }
+  }
+
+  @Override
+  public void pause() {
+    requireCgroup("pause").freeze();
+  }
+
+  @Override
+  public void resume() {
+    requireCgroup("resume").thaw();
+  }
+
+  private SandboxCgroup requireCgroup(String what) {
+    SandboxCgroup cg = cgroup;
+    if (cg == null) {
+      throw new KavachException(
+          Reason.BACKEND_UNAVAILABLE, "cannot " + what + ": this sandbox has no cgroup");
+    }
+    return cg;
   }
 
   @Override
   public void stop() {
     running.forEach(Exec.Running::kill);
+    SandboxCgroup cg = cgroup;
+    if (cg != null) {
+      cg.kill();
+    }
   }
 
   @Override
   public void destroy() {
-    stop();
+    running.forEach(Exec.Running::kill);
+    SandboxCgroup cg = cgroup;
+    cgroup = null;
+    if (cg != null) {
+      cg.destroy();
+    }
   }
 
   /** This JVM's uid and gid, from {@code /proc/self/status}. */

@@ -7,6 +7,7 @@ import dev.kavach.backend.Availability;
 import dev.kavach.backend.Backend;
 import dev.kavach.backend.BackendProvider;
 import dev.kavach.backend.Capability;
+import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.FilesystemRule;
 import dev.kavach.policy.SandboxPolicy;
 import java.nio.file.Files;
@@ -38,8 +39,8 @@ public final class ProcessBackendProvider implements BackendProvider {
   private final Object lock = new Object();
   private @Nullable Probed probed; // guarded by lock
 
-  /** The launcher and what it found, probed once per provider. */
-  private record Probed(@Nullable Launcher launcher, HostSupport support) {}
+  /** The launcher and what it and a trial cgroup found, probed once per provider. */
+  private record Probed(@Nullable Launcher launcher, HostSupport support, CgroupSupport cgroups) {}
 
   /** Creates the provider (for {@link java.util.ServiceLoader}); probes lazily. */
   public ProcessBackendProvider() {
@@ -77,7 +78,11 @@ public final class ProcessBackendProvider implements BackendProvider {
         } catch (KavachException e) {
           support = HostSupport.failed(String.valueOf(e.getMessage()));
         }
-        probed = new Probed(launcher, support);
+        CgroupSupport cgroups =
+            support.usable()
+                ? CgroupSupport.probe(HostProbe.system())
+                : CgroupSupport.none(support.describe());
+        probed = new Probed(launcher, support, cgroups);
       }
       return probed;
     }
@@ -115,6 +120,16 @@ public final class ProcessBackendProvider implements BackendProvider {
     if (s.landlockPorts()) {
       caps.add(Capability.NETWORK_PORT_RULES);
     }
+    CgroupSupport cg = probed().cgroups();
+    if (cg.limits()) {
+      caps.addAll(EnumSet.of(Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.PIDS_LIMIT));
+    }
+    if (cg.pause()) {
+      caps.add(Capability.PAUSE);
+    }
+    if (cg.usage()) {
+      caps.add(Capability.RESOURCE_USAGE);
+    }
     return caps;
   }
 
@@ -129,7 +144,7 @@ public final class ProcessBackendProvider implements BackendProvider {
     SandboxPolicy policy = config.policy();
     checkPaths(policy);
     List<String> notes = new ArrayList<>();
-    Plan plan = Plan.of(policy, p.support(), notes);
+    Plan plan = Plan.of(policy, p.support(), p.cgroups(), notes);
     return new ProcessBackend(sandboxId, config, p.launcher(), p.support(), plan, notes);
   }
 

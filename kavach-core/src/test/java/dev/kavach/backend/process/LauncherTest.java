@@ -296,9 +296,12 @@ class LauncherTest {
           i++) {
         Thread.sleep(10);
       }
-      running.process().destroy(); // SIGTERM to the supervisor
+      // SIGTERM to the supervisor (Process.destroy would also close our end of its pipes).
+      new ProcessBuilder("kill", "-TERM", Long.toString(running.process().pid())).start().waitFor();
       Exec.Result r = running.await();
-      assertThat(r.stdoutText()).isEqualTo("got-term\n");
+      assertThat(r.stdoutText())
+          .as("exit %d, stderr %s, status %s", r.exitValue(), r.stderrText(), dir.read("status"))
+          .isEqualTo("got-term\n");
       assertThat(r.exitValue()).isEqualTo(3);
       assertThat(Leftovers.processesMatchingAfter(marker, 5000)).isEmpty();
     }

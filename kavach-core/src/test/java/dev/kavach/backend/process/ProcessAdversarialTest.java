@@ -487,6 +487,49 @@ class ProcessAdversarialTest {
     }
   }
 
+  // --- resources (cgroups) ---
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "strict"})
+  void aForkBombIsBoundedByThePidsLimit(String preset) {
+    Sandbox s =
+        sandbox(SandboxPolicy.preset(preset).toBuilder().noResourceLimits().maxPids(32).build());
+    String verdict = attempt(s, "fork-bomb", "500");
+    assertThat(verdict).startsWith("ERR EAGAIN after ");
+    int forked = Integer.parseInt(verdict.substring("ERR EAGAIN after ".length()));
+    // The launcher's supervisor, init and python itself count against the limit too.
+    assertThat(forked).isLessThan(32);
+    assertThat(s.lastEnforcement().orElseThrow().pidsLimit()).isEqualTo(32);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "strict"})
+  void aMemoryHogIsKilledAndReportedAsOom(String preset) {
+    Sandbox s =
+        sandbox(
+            SandboxPolicy.preset(preset).toBuilder().noResourceLimits().memoryLimitMb(64).build());
+    ExecResult r = s.exec(List.of("python3", "/workspace/adversary.py", "memory-hog", "400"));
+    assertThat(r.signal()).hasValue(9);
+    assertThat(r.exitCode()).isEqualTo(137);
+    assertThat(r.oomKilled()).isTrue();
+    assertThat(r.stdoutText()).doesNotContain("OK");
+    assertThat(r.enforcement().memoryLimitBytes()).isEqualTo(64L << 20);
+    assertThat(r.usage().orElseThrow().memoryPeakBytes()).isLessThanOrEqualTo(64L << 20);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "strict"})
+  void aQuarterCoreQuotaHolds(String preset) {
+    Sandbox s =
+        sandbox(SandboxPolicy.preset(preset).toBuilder().noResourceLimits().cpuLimit(0.25).build());
+    ExecResult r = s.exec(List.of("python3", "/workspace/adversary.py", "spin", "2"));
+    assertThat(r.stdoutText()).isEqualTo("OK spun\n");
+    double cores = (double) r.usage().orElseThrow().cpuTime().toNanos() / r.duration().toNanos();
+    assertThat(cores).as("CPU used per second of wall time").isLessThanOrEqualTo(0.35);
+    assertThat(r.usage().get().cpuTime()).as("the spin was measured").isPositive();
+    assertThat(r.enforcement().cpuLimit()).isEqualTo(0.25);
+  }
+
   // --- kernel attack surface (seccomp presets)
   // ------------------------------------------------------
 

@@ -6,6 +6,8 @@ import dev.kavach.ExecResult;
 import dev.kavach.Sandbox;
 import dev.kavach.SandboxConfig;
 import dev.kavach.backend.BackendProvider;
+import dev.kavach.internal.host.CgroupLayout;
+import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.testing.BackendContract;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,6 +40,28 @@ class ProcessContractTest extends BackendContract {
     Sandbox s = super.create(config);
     ids.add(s.id());
     return s;
+  }
+
+  @Override
+  protected List<Path> hostResources(Sandbox sandbox) {
+    return cgroupDirectories(sandbox.id());
+  }
+
+  /** Where the sandbox's cgroup would be in every hierarchy: none may exist after destroy. */
+  static List<Path> cgroupDirectories(String sandboxId) {
+    HostProbe host = HostProbe.system();
+    CgroupLayout layout = host.cgroups();
+    Map<String, String> own = host.ownCgroups();
+    List<Path> dirs = new ArrayList<>();
+    layout
+        .v1()
+        .forEach(
+            (controller, mount) ->
+                dirs.add(Path.of(mount, own.getOrDefault(controller, "/"), "kavach", sandboxId)));
+    if (layout.v2Mount() != null) {
+      dirs.add(Path.of(layout.v2Mount(), own.getOrDefault("", "/"), "kavach", sandboxId));
+    }
+    return dirs;
   }
 
   /** No run directory of any of this test's sandboxes is left in /dev/shm. */
