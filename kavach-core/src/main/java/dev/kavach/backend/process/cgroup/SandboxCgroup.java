@@ -127,8 +127,8 @@ public final class SandboxCgroup {
     checkId("sandboxId", sandboxId);
     Objects.requireNonNull(limits, "limits");
     if (limits.cpuCores() > 0) {
-      limits
-          .cpuQuotaMicros(); // Refuses a quota the kernel cannot express before touching the host.
+      // Refuses a quota the kernel cannot express before touching the host.
+      limits.cpuQuotaMicros();
     }
     boolean[] v2 = v2Features(layout, ownCgroups);
     CgroupPlan plan = CgroupPlan.of(layout, ownCgroups, limits, v2[0], v2[1]);

@@ -99,6 +99,46 @@ class SandboxCgroupTest {
     assertThat(e.cpuLimit()).isEqualTo(0.25);
     assertThat(e.pidsLimit()).isEqualTo(20);
     assertThat(e.notes()).isEmpty();
+    // v1: swap cannot extend the limit, and the OOM killer is on whatever the JVM's cgroup says.
+    Path memory = cgroupDir(cg, "memory");
+    if (CgroupHost.HOST.cgroups().versionOf("memory").orElse("").equals("v1")) {
+      assertThat(read(memory, "memory.memsw.limit_in_bytes").trim())
+          .isEqualTo(Long.toString(100 * MIB));
+      assertThat(CgroupFiles.counter(read(memory, "memory.oom_control"), "oom_kill_disable"))
+          .isZero();
+      assertThat(read(cgroupDir(cg, "cpu"), "cpu.cfs_quota_us").trim()).isEqualTo("25000");
+      assertThat(read(cgroupDir(cg, "cpu"), "cpu.cfs_period_us").trim()).isEqualTo("100000");
+    }
+  }
+
+  @Test
+  void withoutAnyFreezerKillStillEmptiesTheGroupAndPauseIsRefused() {
+    CgroupLayout real = CgroupHost.HOST.cgroups();
+    Map<String, String> v1 = new java.util.HashMap<>(real.v1());
+    v1.remove("freezer");
+    CgroupLayout noFreezer = new CgroupLayout(v1, null, Set.of());
+    String marker = marker();
+    SandboxCgroup cg = sandbox(noFreezer, new CgroupLimits(0, 0, 64));
+    assertThat(cg.canFreeze()).isFalse();
+    assertThat(cg.notes()).anyMatch(n -> n.startsWith("pause and resume: unavailable (no"));
+    assertThatThrownBy(cg::freeze)
+        .isInstanceOf(KavachException.class)
+        .hasMessageContaining("cannot pause sandbox " + cg.sandboxId())
+        .satisfies(
+            e -> assertThat(((KavachException) e).reason()).isEqualTo(Reason.BACKEND_UNAVAILABLE));
+    ExecCgroup exec = exec(cg);
+    // The plain signal loop against a shell that keeps forking: it converges because every child
+    // is born inside the group and the pids limit bounds the race.
+    Exec.Running storm =
+        CgroupHost.start(
+            exec,
+            "while :; do (sleep " + marker + " </dev/null >/dev/null 2>&1 &); done 2>/dev/null");
+    assertThat(CgroupIo.await(() -> exec.pids().size() >= 10, Duration.ofSeconds(10), "storm"))
+        .isTrue();
+    cg.kill();
+    assertThat(cg.pids()).isEmpty();
+    assertThat(Leftovers.processesMatching(marker)).isEmpty();
+    assertThat(storm.await().exitValue()).isEqualTo(137);
   }
 
   @ParameterizedTest(name = "{0}")
