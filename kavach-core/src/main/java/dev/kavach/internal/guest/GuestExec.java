@@ -1,0 +1,33 @@
+package dev.kavach.internal.guest;
+
+import dev.kavach.backend.Enforcement;
+import dev.kavach.backend.ExecOutcome;
+import dev.kavach.backend.ExecSpec;
+
+/** The exec step every agent-based backend shares: one request, one {@link ExecOutcome}. */
+public final class GuestExec {
+  private GuestExec() {}
+
+  /**
+   * Runs the spec through the agent.
+   *
+   * @param cwd working directory in the guest ({@code /workspace} in a VM)
+   * @param enforcement what the backend applied around the guest (VM memory, vCPUs, no NIC, ...)
+   */
+  public static ExecOutcome run(
+      AgentClient client, ExecSpec spec, String cwd, Enforcement enforcement) {
+    AgentClient.Result r = client.run(spec, cwd);
+    return new ExecOutcome(
+        r.exitCode(),
+        r.signal(),
+        r.timedOut(),
+        false,
+        r.stdout(),
+        r.stderr(),
+        r.stdoutTruncated(),
+        r.stderrTruncated(),
+        r.duration(),
+        enforcement,
+        null);
+  }
+}
