@@ -334,6 +334,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
 
   if (getpid() == 1) {
+    guest_mode = 1;
     init_guest();
     char buf[64];
     if (want_selftest || cmdline_value("kavach.selftest", buf, sizeof buf) != NULL) selftest();

@@ -38,6 +38,8 @@
 #define KILL_WAIT_MS 5000      /* tree kill: how long to wait for the last process to die */
 #define AGENT_VERSION "kavach-agent 1"
 
+int guest_mode;
+
 struct request {
   uint32_t timeout_ms; /* 0: none */
   uint32_t output_limit;
@@ -504,6 +506,7 @@ void serve_session(int conn) {
   }
   if (s.stdin_fd >= 0) close(s.stdin_fd);
   if (!s.peer_ok) return;
+  if (guest_mode) sync(); /* the workspace image is read by the host after the exit frame */
   send_exit(&s);
   /* Closing with unread host bytes (stdin the command never took) would reset the connection
    * and could cost the host the exit frame: end our side and drain until the host closes. */

@@ -29,5 +29,6 @@ module dev.kavach.core {
 
   provides dev.kavach.backend.BackendProvider with
       dev.kavach.backend.noop.NoopBackendProvider,
-      dev.kavach.backend.process.ProcessBackendProvider;
+      dev.kavach.backend.process.ProcessBackendProvider,
+      dev.kavach.backend.microvm.MicrovmBackendProvider;
 }
