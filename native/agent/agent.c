@@ -107,6 +107,8 @@ static void init_guest(void) {
   mount_one("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_one("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_one("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+  /* configfs-tsm (/sys/kernel/config/tsm/report) gives SEV-SNP and TDX attestation reports. */
+  mount_one("configfs", "/sys/kernel/config", "configfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
   mount_one("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
   char dev[256];
   if (cmdline_value("kavach.workspace", dev, sizeof dev) != NULL) {

@@ -2,6 +2,7 @@ package dev.kavach.backend.microvm;
 
 import dev.kavach.backend.Availability;
 import dev.kavach.internal.guest.GuestHost;
+import dev.kavach.internal.guest.RootTree;
 import dev.kavach.internal.host.Virtualization;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,9 +1,8 @@
-package dev.kavach.backend.microvm;
+package dev.kavach.internal.guest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.kavach.internal.guest.GuestHost;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.kavach.backend.microvm;
+package dev.kavach.internal.guest;
 
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * firecracker issue 1180), so the workspace travels as a drive: copied in at start and read back
  * after every exec, once the agent has synced the guest's writes.
  */
-final class DriveImage {
+public final class DriveImage {
   private static final Duration TOOL_TIMEOUT = Duration.ofMinutes(2);
 
   private DriveImage() {}
@@ -29,7 +29,7 @@ final class DriveImage {
    *
    * @throws KavachException with {@link Reason#LAUNCH_FAILED} naming mkfs.ext4's complaint
    */
-  static void build(Path mkfs, Path dir, Path image, String label, int minMib) {
+  public static void build(Path mkfs, Path dir, Path image, String label, int minMib) {
     long used = sizeOf(dir);
     long mib = Math.max(minMib, used * 3 / 2 / (1 << 20) + 16);
     Exec.Result r =
@@ -64,7 +64,7 @@ final class DriveImage {
    *
    * @throws KavachException with {@link Reason#IO} naming debugfs's complaint
    */
-  static void readBack(Path debugfs, Path image, Path dir, Path scratch) {
+  public static void readBack(Path debugfs, Path image, Path dir, Path scratch) {
     try {
       Path out = Files.createTempDirectory(scratch, "readback-");
       try {

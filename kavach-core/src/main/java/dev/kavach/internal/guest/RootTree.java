@@ -1,9 +1,8 @@
-package dev.kavach.backend.microvm;
+package dev.kavach.internal.guest;
 
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.internal.exec.Exec;
-import dev.kavach.internal.guest.GuestHost;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -20,13 +19,14 @@ import org.jspecify.annotations.Nullable;
  * link per applet. The agent is added at {@code /sbin/kavach-agent} by the caller. The drive is
  * read-only in the guest, so it is a read-only view of these host tools.
  */
-final class RootTree {
+public final class RootTree {
   /** Mount points the agent uses; a read-only root cannot create them at boot. */
-  static final List<String> MOUNT_POINTS = List.of("proc", "sys", "dev", "tmp", "workspace");
+  public static final List<String> MOUNT_POINTS = List.of("proc", "sys", "dev", "tmp", "workspace");
 
   private RootTree() {}
 
-  static void populate(Path tree, @Nullable Path rootfsDir, GuestHost host) throws IOException {
+  public static void populate(Path tree, @Nullable Path rootfsDir, GuestHost host)
+      throws IOException {
     if (rootfsDir != null) {
       Exec.Result r =
           Exec.run(
@@ -46,13 +46,10 @@ final class RootTree {
                           Reason.LAUNCH_FAILED, "no statically linked busybox for the guest"));
       Path bin = Files.createDirectories(tree.resolve("bin"));
       Files.copy(busybox, bin.resolve("busybox"));
-      for (String applet : host.run(List.of(busybox.toString(), "--list")).split("\n")) {
-        String a = applet.strip();
-        if (a.matches("[A-Za-z0-9_.\\[\\]-]+") && !a.equals("busybox")) {
-          Path link = bin.resolve(a);
-          if (!Files.exists(link)) {
-            Files.createSymbolicLink(link, Path.of("busybox"));
-          }
+      for (String a : applets(host, busybox)) {
+        Path link = bin.resolve(a);
+        if (!Files.exists(link)) {
+          Files.createSymbolicLink(link, Path.of("busybox"));
         }
       }
       Files.createDirectories(tree.resolve("usr"));
@@ -64,13 +61,26 @@ final class RootTree {
     }
   }
 
+  /** The applet names busybox offers (each becomes a {@code /bin/NAME -> busybox} link). */
+  public static List<String> applets(GuestHost host, Path busybox) {
+    List<String> out = new java.util.ArrayList<>();
+    for (String applet : host.run(List.of(busybox.toString(), "--list")).split("\n")) {
+      String a = applet.strip();
+      // Names become file names: nothing with a slash, nothing hidden.
+      if (a.matches("[A-Za-z0-9_\\[\\]][A-Za-z0-9_.\\[\\]-]*") && !a.equals("busybox")) {
+        out.add(a);
+      }
+    }
+    return out;
+  }
+
   /** The host's busybox if it is statically linked (the guest has no libc of its own). */
-  static Optional<Path> staticBusybox(GuestHost host) {
+  public static Optional<Path> staticBusybox(GuestHost host) {
     return host.tool("busybox").filter(RootTree::isStatic);
   }
 
   /** Whether an ELF executable has no program interpreter (PT_INTERP), i.e. is static. */
-  static boolean isStatic(Path elf) {
+  public static boolean isStatic(Path elf) {
     try {
       byte[] b = Files.readAllBytes(elf);
       ByteBuffer h = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
