@@ -30,5 +30,8 @@ module dev.kavach.core {
   provides dev.kavach.backend.BackendProvider with
       dev.kavach.backend.noop.NoopBackendProvider,
       dev.kavach.backend.process.ProcessBackendProvider,
-      dev.kavach.backend.microvm.MicrovmBackendProvider;
+      dev.kavach.backend.microvm.MicrovmBackendProvider,
+      dev.kavach.backend.tee.SgxBackendProvider,
+      dev.kavach.backend.tee.SevBackendProvider,
+      dev.kavach.backend.tee.TdxBackendProvider;
 }

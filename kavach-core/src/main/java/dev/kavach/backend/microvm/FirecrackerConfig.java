@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kavach.internal.guest.AgentProtocol;
+import dev.kavach.internal.guest.GuestMachine;
 
 /**
  * Firecracker's {@code --config-file} JSON for one sandbox. Paths are as the VMM sees them: inside
@@ -28,7 +29,7 @@ record FirecrackerConfig(
     String rootfs,
     String workspace,
     String vsockUds,
-    MachineSpec machine,
+    GuestMachine machine,
     int agentPort) {
 
   /** The guest CID: each Firecracker VM has its own vsock device, so every VM may use 3. */

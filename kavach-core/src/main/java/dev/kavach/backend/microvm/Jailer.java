@@ -1,5 +1,6 @@
 package dev.kavach.backend.microvm;
 
+import dev.kavach.internal.guest.GuestMachine;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +30,7 @@ record Jailer(
     int gid,
     Path chrootBase,
     int cgroupVersion,
-    MachineSpec machine) {
+    GuestMachine machine) {
 
   /** Parent cgroup of every jail, so leak checks find {@code kavach/<sandbox-id>}. */
   static final String PARENT_CGROUP = "kavach";

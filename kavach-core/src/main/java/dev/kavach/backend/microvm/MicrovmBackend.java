@@ -15,6 +15,7 @@ import dev.kavach.internal.guest.AgentProtocol;
 import dev.kavach.internal.guest.DriveImage;
 import dev.kavach.internal.guest.GuestExec;
 import dev.kavach.internal.guest.GuestHost;
+import dev.kavach.internal.guest.GuestMachine;
 import dev.kavach.internal.guest.RootTree;
 import dev.kavach.internal.guest.VsockChannel;
 import dev.kavach.internal.host.HostProbe;
@@ -44,7 +45,7 @@ final class MicrovmBackend implements Backend {
   private final SandboxConfig config;
   private final MicrovmSettings settings;
   private final MicrovmProbe.Found found;
-  private final MachineSpec machine;
+  private final GuestMachine machine;
   private final GuestHost host;
   private final Object copyBack = new Object();
 
@@ -61,7 +62,7 @@ final class MicrovmBackend implements Backend {
       SandboxConfig config,
       MicrovmSettings settings,
       MicrovmProbe.Found found,
-      MachineSpec machine,
+      GuestMachine machine,
       GuestHost host) {
     this.id = id;
     this.config = config;

@@ -9,6 +9,7 @@ import dev.kavach.backend.BackendProvider;
 import dev.kavach.backend.Capability;
 import dev.kavach.internal.guest.AgentBinary;
 import dev.kavach.internal.guest.GuestHost;
+import dev.kavach.internal.guest.GuestMachine;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -91,7 +92,7 @@ public final class MicrovmBackendProvider implements BackendProvider {
       throw new KavachException(
           Reason.BACKEND_UNAVAILABLE, "microvm: " + found.availability().reason());
     }
-    MachineSpec machine = MachineSpec.from(config.policy());
+    GuestMachine machine = GuestMachine.from(config.policy(), 256, 64, 32, "Firecracker");
     if (machine.cpuQuota() > 0 && found.jailer().isEmpty() && !config.policy().bestEffort()) {
       // ceil(cpu) whole vCPUs would give more than asked; only the jailer's cgroup can cap it.
       throw new KavachException(

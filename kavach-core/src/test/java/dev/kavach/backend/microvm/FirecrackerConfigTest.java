@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kavach.KavachException;
+import dev.kavach.internal.guest.GuestMachine;
 import dev.kavach.policy.SandboxPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FirecrackerConfigTest {
-  private static final MachineSpec MACHINE = new MachineSpec(3, 512, 2.5);
+  private static final GuestMachine MACHINE = new GuestMachine(3, 512, 2.5);
 
   @Test
   void goldenConfig() {
@@ -61,19 +62,42 @@ class FirecrackerConfigTest {
 
   @Test
   void machineFromPolicyFollowsTheRustRuleAndRefusesNonsense() {
-    assertThat(MachineSpec.from(SandboxPolicy.minimal())).isEqualTo(new MachineSpec(1, 256, 0));
+    assertThat(GuestMachine.from(SandboxPolicy.minimal(), 256, 64, 32, "Firecracker"))
+        .isEqualTo(new GuestMachine(1, 256, 0));
     assertThat(
-            MachineSpec.from(
-                SandboxPolicy.minimal().toBuilder().cpuLimit(2.5).memoryLimitMb(1024).build()))
-        .isEqualTo(new MachineSpec(3, 1024, 2.5));
-    assertThat(MachineSpec.from(SandboxPolicy.minimal().toBuilder().cpuLimit(2).build()))
-        .isEqualTo(new MachineSpec(2, 256, 0));
+            GuestMachine.from(
+                SandboxPolicy.minimal().toBuilder().cpuLimit(2.5).memoryLimitMb(1024).build(),
+                256,
+                64,
+                32,
+                "Firecracker"))
+        .isEqualTo(new GuestMachine(3, 1024, 2.5));
+    assertThat(
+            GuestMachine.from(
+                SandboxPolicy.minimal().toBuilder().cpuLimit(2).build(),
+                256,
+                64,
+                32,
+                "Firecracker"))
+        .isEqualTo(new GuestMachine(2, 256, 0));
     assertThatThrownBy(
-            () -> MachineSpec.from(SandboxPolicy.minimal().toBuilder().memoryLimitMb(16).build()))
+            () ->
+                GuestMachine.from(
+                    SandboxPolicy.minimal().toBuilder().memoryLimitMb(16).build(),
+                    256,
+                    64,
+                    32,
+                    "Firecracker"))
         .isInstanceOf(KavachException.class)
         .hasMessageContaining("memory_limit_mb (16) must be at least 64");
     assertThatThrownBy(
-            () -> MachineSpec.from(SandboxPolicy.minimal().toBuilder().cpuLimit(40).build()))
+            () ->
+                GuestMachine.from(
+                    SandboxPolicy.minimal().toBuilder().cpuLimit(40).build(),
+                    256,
+                    64,
+                    32,
+                    "Firecracker"))
         .hasMessageContaining("Firecracker allows 32");
   }
 

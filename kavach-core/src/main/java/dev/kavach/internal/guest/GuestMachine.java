@@ -1,4 +1,4 @@
-package dev.kavach.backend.microvm;
+package dev.kavach.internal.guest;
 
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
@@ -13,32 +13,34 @@ import dev.kavach.policy.SandboxPolicy;
  * @param memMib guest memory in MiB; the command can never use more
  * @param cpuQuota the exact CPU limit in cores when it is fractional, 0 otherwise
  */
-record MachineSpec(int vcpus, int memMib, double cpuQuota) {
-  /** Guest memory when the policy sets none. */
-  static final int DEFAULT_MEM_MIB = 256;
+public record GuestMachine(int vcpus, int memMib, double cpuQuota) {
 
-  /** Below this a Linux guest with the agent does not boot reliably. */
-  static final int MIN_MEM_MIB = 64;
-
-  /** Firecracker's vCPU maximum. */
-  static final int MAX_VCPUS = 32;
-
-  static MachineSpec from(SandboxPolicy policy) {
+  /**
+   * The VM size for a policy.
+   *
+   * @param defaultMib guest memory when the policy sets none
+   * @param minMib below this the guest does not boot reliably
+   * @param maxVcpus the VMM's vCPU maximum
+   * @param vmm the VMM's name, for messages
+   * @throws KavachException with {@link Reason#POLICY_INVALID} naming the field
+   */
+  public static GuestMachine from(
+      SandboxPolicy policy, int defaultMib, int minMib, int maxVcpus, String vmm) {
     Double cpu = policy.cpuLimit();
     int vcpus = cpu == null ? 1 : (int) Math.max(1, Math.ceil(cpu));
-    if (vcpus > MAX_VCPUS) {
+    if (vcpus > maxVcpus) {
       throw new KavachException(
           Reason.POLICY_INVALID,
-          "cpu_limit (" + cpu + ") needs " + vcpus + " vCPUs; Firecracker allows " + MAX_VCPUS);
+          "cpu_limit (" + cpu + ") needs " + vcpus + " vCPUs; " + vmm + " allows " + maxVcpus);
     }
     Long mem = policy.memoryLimitMb();
-    long mib = mem == null ? DEFAULT_MEM_MIB : mem;
-    if (mib < MIN_MEM_MIB || mib > Integer.MAX_VALUE) {
+    long mib = mem == null ? defaultMib : mem;
+    if (mib < minMib || mib > Integer.MAX_VALUE) {
       throw new KavachException(
           Reason.POLICY_INVALID,
-          "memory_limit_mb (" + mib + ") must be at least " + MIN_MEM_MIB + " for a microVM guest");
+          "memory_limit_mb (" + mib + ") must be at least " + minMib + " for a " + vmm + " guest");
     }
     double quota = cpu != null && cpu != Math.floor(cpu) ? cpu : 0;
-    return new MachineSpec(vcpus, (int) mib, quota);
+    return new GuestMachine(vcpus, (int) mib, quota);
   }
 }
