@@ -69,7 +69,7 @@ public final class MicrovmBackendProvider implements BackendProvider {
   }
 
   private static boolean agentBuilt() {
-    return AgentBinary.class.getResource(AgentBinary.NAME) != null;
+    return AgentBinary.present();
   }
 
   @Override

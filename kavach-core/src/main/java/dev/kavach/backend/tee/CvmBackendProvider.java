@@ -39,7 +39,7 @@ abstract class CvmBackendProvider implements BackendProvider {
   }
 
   private static boolean agentBuilt() {
-    return AgentBinary.class.getResource(AgentBinary.NAME) != null;
+    return AgentBinary.present();
   }
 
   @Override
