@@ -12,6 +12,7 @@ module dev.kavach.core {
   exports dev.kavach.audit;
   exports dev.kavach.backend;
   exports dev.kavach.credential;
+  exports dev.kavach.egress;
   exports dev.kavach.policy;
   exports dev.kavach.scanning;
   exports dev.kavach.scoring;

@@ -4,6 +4,7 @@ import dev.kavach.KavachException.Reason;
 import dev.kavach.audit.AuditSink;
 import dev.kavach.credential.CredentialSource;
 import dev.kavach.credential.SecretRef;
+import dev.kavach.egress.EgressOptions;
 import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.scanning.ExternalizationPolicy;
 import java.nio.file.Files;
@@ -60,6 +61,7 @@ public final class SandboxConfig {
   private final int outputLimit;
   private final List<AuditSink> auditSinks;
   private final Clock clock;
+  private final EgressOptions egress;
 
   private SandboxConfig(Builder b) {
     this.backend = b.backend;
@@ -74,6 +76,7 @@ public final class SandboxConfig {
     this.outputLimit = b.outputLimit;
     this.auditSinks = List.copyOf(b.auditSinks);
     this.clock = b.clock;
+    this.egress = b.egress;
   }
 
   /** A builder with the defaults: process backend, basic policy, 30 s, 1 MiB per stream. */
@@ -96,6 +99,7 @@ public final class SandboxConfig {
     b.outputLimit = outputLimit;
     b.auditSinks.addAll(auditSinks);
     b.clock = clock;
+    b.egress = egress;
     return b;
   }
 
@@ -162,6 +166,15 @@ public final class SandboxConfig {
     return clock;
   }
 
+  /**
+   * How the egress proxy resolves names, which otherwise refused addresses it may reach, and its
+   * limits. Used only when the policy names hosts ({@code network.allowed_hosts} or {@code
+   * denied_hosts}) or a secret is bound to hosts.
+   */
+  public EgressOptions egress() {
+    return egress;
+  }
+
   static void checkEnv(String name, String value) {
     Objects.requireNonNull(name, "env name");
     Objects.requireNonNull(value, "env value");
@@ -189,6 +202,7 @@ public final class SandboxConfig {
     private int outputLimit = DEFAULT_OUTPUT_LIMIT;
     private final List<AuditSink> auditSinks = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
+    private EgressOptions egress = EgressOptions.defaults();
 
     private Builder() {}
 
@@ -281,6 +295,12 @@ public final class SandboxConfig {
     /** Sets the clock for timestamps. */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** Sets the egress proxy's options (resolver, allowed address blocks, limits). */
+    public Builder egress(EgressOptions options) {
+      this.egress = Objects.requireNonNull(options, "egress");
       return this;
     }
 
