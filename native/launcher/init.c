@@ -23,6 +23,7 @@
 #include "mounts.h"
 #include "namespaces.h"
 #include "privileges.h"
+#include "relay.h"
 #include "seccomp.h"
 
 extern char **environ;
@@ -170,6 +171,11 @@ int init_main(void *arg) {
   install_forwarding();
   for (int i = 0; i < l->n_secrets; i++) {
     memset((void *)l->secrets[i].data, 0, l->secrets[i].len);
+  }
+
+  /* The egress relay runs under everything above but seccomp (see relay.c). */
+  if (l->relay_socket >= 0) {
+    relay_start(o->relay_port, l->relay_socket);
   }
 
   /* 5. seccomp, last: everything above may need syscalls the filter denies */

@@ -19,6 +19,7 @@ struct launch {
   struct blob filter;                    /* seccomp program; len 0 when none */
   int sync_read;                         /* one byte arrives once our ids are mapped; EOF if the
                                             supervisor died */
+  int relay_socket;                      /* O_PATH fd of the egress proxy's socket, -1 if none */
 };
 
 /* Pid 1 of the new namespaces: builds the sandbox, runs the command, reports its end. */

@@ -46,6 +46,7 @@
 #include "mounts.h"
 #include "namespaces.h"
 #include "options.h"
+#include "relay.h"
 #include "runfiles.h"
 #include "seccomp.h"
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv) {
     DIE("groups", "setgroups(0)");
   }
   open_host_trees(&l.opts, &l.trees);
+  l.relay_socket = l.opts.relay_socket ? relay_open_socket(l.opts.relay_socket) : -1;
 
   /* Block what the supervisor forwards before init exists, so none is lost in between; init
    * inherits the mask and installs its own handlers. */

@@ -12,7 +12,7 @@
 enum {
   OPT_PROBE = 256, OPT_STATUS, OPT_PARENT, OPT_CGROUP, OPT_ENV, OPT_SECRETS, OPT_SECCOMP,
   OPT_SECCOMP_NAME, OPT_UID, OPT_GID, OPT_NET, OPT_HOSTNAME, OPT_WORKSPACE, OPT_SYSTEM, OPT_RO,
-  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD,
+  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD, OPT_RELAY,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +38,7 @@ static const struct option long_options[] = {
     {"landlock", no_argument, 0, OPT_LANDLOCK},
     {"allow-port", required_argument, 0, OPT_PORT},
     {"cwd", required_argument, 0, OPT_CWD},
+    {"egress-relay", required_argument, 0, OPT_RELAY},
     {0, 0, 0, 0},
 };
 
@@ -124,6 +125,20 @@ void parse_options(int argc, char **argv, struct options *o) {
         o->ports[o->n_ports++] = (int)number("--allow-port", optarg, 65535);
         break;
       case OPT_CWD: absolute("--cwd", optarg); o->cwd = optarg; break;
+      case OPT_RELAY: {
+        char *colon = strchr(optarg, ':');
+        if (colon == NULL) {
+          fail("options", 0, "--egress-relay: PORT:SOCKET, not %s", optarg);
+        }
+        *colon = '\0';
+        o->relay_port = (int)number("--egress-relay", optarg, 65535);
+        absolute("--egress-relay", colon + 1);
+        o->relay_socket = colon + 1;
+        if (o->relay_port == 0) {
+          fail("options", 0, "--egress-relay: port 0");
+        }
+        break;
+      }
       default:
         fail("options", 0, "unknown option %s", argv[optind - 1]);
     }
@@ -136,6 +151,10 @@ void parse_options(int argc, char **argv, struct options *o) {
   }
   if (o->uid == (uid_t)-1 || o->gid == (gid_t)-1) {
     fail("options", 0, "--uid and --gid are required");
+  }
+  if (o->relay_socket != NULL && o->share_net) {
+    /* A relay next to the host's network would be a way around the proxy, not the way out. */
+    fail("options", 0, "--egress-relay needs --net none");
   }
   if (o->uid == 0 || o->gid == 0) {
     /* The command must never hold host root, even without capabilities: uid 0 owns most of

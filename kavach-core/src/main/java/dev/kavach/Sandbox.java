@@ -13,6 +13,7 @@ import dev.kavach.backend.ExecSpec;
 import dev.kavach.backend.SecretFile;
 import dev.kavach.credential.Injection;
 import dev.kavach.credential.SecretRef;
+import dev.kavach.egress.EgressDecision;
 import dev.kavach.internal.fs.Trees;
 import dev.kavach.scoring.Scoring;
 import dev.kavach.scoring.StrengthScore;
@@ -64,6 +65,7 @@ public final class Sandbox implements AutoCloseable {
   private final SandboxConfig config;
   private final BackendProvider provider;
   private final Backend backend;
+  private final @Nullable SandboxEgress egress;
   private final AtomicLong execCounter = new AtomicLong();
   private final Object lock = new Object();
 
@@ -73,11 +75,17 @@ public final class Sandbox implements AutoCloseable {
   private @Nullable Path workspace;
   private @Nullable Enforcement lastEnforcement;
 
-  private Sandbox(String id, SandboxConfig config, BackendProvider provider, Backend backend) {
+  private Sandbox(
+      String id,
+      SandboxConfig config,
+      BackendProvider provider,
+      Backend backend,
+      @Nullable SandboxEgress egress) {
     this.id = id;
     this.config = config;
     this.provider = provider;
     this.backend = backend;
+    this.egress = egress;
   }
 
   /**
@@ -99,8 +107,9 @@ public final class Sandbox implements AutoCloseable {
     BackendProvider provider = backends.select(config.backend(), config.policy());
     checkSecretMethods(provider, config);
     String id = "kv-" + HexFormat.of().formatHex(randomBytes(6));
+    SandboxEgress egress = SandboxEgress.plan(id, config, provider, RANDOM);
     Backend backend = provider.open(id, config);
-    Sandbox sandbox = new Sandbox(id, config, provider, backend);
+    Sandbox sandbox = new Sandbox(id, config, provider, backend, egress);
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("backend", provider.name());
     details.put("declared_score", Scoring.declared(provider, config.policy()).value());
@@ -134,6 +143,9 @@ public final class Sandbox implements AutoCloseable {
     }
     if (injection instanceof Injection.File) {
       return Capability.SECRET_FILE;
+    }
+    if (injection instanceof Injection.Proxy) {
+      return Capability.NETWORK_HOST_RULES;
     }
     return Capability.SECRET_STDIN;
   }
@@ -198,6 +210,10 @@ public final class Sandbox implements AutoCloseable {
       boolean owned = config.workdir() == null;
       try {
         ws = owned ? Trees.createPrivateTempDirectory("kavach-ws-") : config.workdir();
+        if (egress != null) {
+          // Before the backend: its first exec must find the proxy listening.
+          egress.start(this::auditEgress);
+        }
         backend.start(ws);
       } catch (IOException e) {
         releaseAfterFailedStart(ws, owned);
@@ -215,6 +231,9 @@ public final class Sandbox implements AutoCloseable {
   private void releaseAfterFailedStart(@Nullable Path ws, boolean owned) {
     try {
       backend.destroy();
+      if (egress != null) {
+        egress.close();
+      }
     } finally {
       if (owned && ws != null) {
         deleteQuietly(ws);
@@ -256,6 +275,10 @@ public final class Sandbox implements AutoCloseable {
       env.putAll(request.env());
       List<SecretFile> files = new ArrayList<>();
       byte[] stdin = injectSecrets(env, files, request.stdin(), toWipe);
+      if (egress != null) {
+        egress.addEnvironment(env);
+        files.addAll(egress.files());
+      }
       Map<String, Object> start = new LinkedHashMap<>();
       start.put("exec_id", execId);
       start.put("program", request.argv().get(0));
@@ -266,7 +289,14 @@ public final class Sandbox implements AutoCloseable {
       ExecOutcome outcome =
           backend.exec(
               new ExecSpec(
-                  execId, request.argv(), env, stdin, timeout, config.outputLimit(), files));
+                  execId,
+                  request.argv(),
+                  env,
+                  stdin,
+                  timeout,
+                  config.outputLimit(),
+                  files,
+                  egress == null ? null : egress.endpoint()));
       StrengthScore score = Scoring.score(provider, outcome.enforcement());
       synchronized (lock) {
         lastEnforcement = outcome.enforcement();
@@ -333,6 +363,15 @@ public final class Sandbox implements AutoCloseable {
     ByteArrayOutputStream stdinSecrets = new ByteArrayOutputStream();
     boolean anyStdin = false;
     for (SecretRef ref : config.secrets()) {
+      if (ref.injection() instanceof Injection.Proxy p) {
+        // The real value stays with the egress proxy; the command gets the placeholder.
+        if (egress == null) {
+          throw new KavachException(
+              Reason.CREDENTIAL, "secret " + ref.name() + " needs the egress proxy, which is off");
+        }
+        env.put(p.variable(), egress.placeholder(ref.name()));
+        continue;
+      }
       byte[] value =
           config
               .credentials()
@@ -354,12 +393,14 @@ public final class Sandbox implements AutoCloseable {
         env.put(var, text);
       } else if (how instanceof Injection.File f) {
         files.add(new SecretFile(f.path(), f.mode(), value));
-      } else {
+      } else if (how instanceof Injection.Stdin) {
         if (anyStdin) {
           stdinSecrets.write('\n');
         }
         stdinSecrets.writeBytes(value);
         anyStdin = true;
+      } else {
+        throw new IllegalStateException("unhandled injection " + how.getClass().getName());
       }
     }
     if (!anyStdin) {
@@ -463,6 +504,13 @@ public final class Sandbox implements AutoCloseable {
     } catch (RuntimeException e) {
       errors.add(e);
     }
+    if (egress != null) {
+      try {
+        egress.close();
+      } catch (RuntimeException e) {
+        errors.add(e);
+      }
+    }
     if (ws != null && config.workdir() == null) {
       try {
         Trees.deleteRecursively(ws);
@@ -529,6 +577,23 @@ public final class Sandbox implements AutoCloseable {
       e.addSuppressed(auditFailure);
     }
     return e;
+  }
+
+  /** Records an egress proxy decision; a failure to record refuses the request (fail closed). */
+  private void auditEgress(EgressDecision d) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("protocol", d.protocol());
+    details.put("host", d.host());
+    details.put("port", d.port());
+    if (d.address() != null) {
+      details.put("address", d.address());
+    }
+    details.put("rule", d.rule());
+    details.put("reason", d.reason());
+    if (!d.secrets().isEmpty()) {
+      details.put("secrets", d.secrets());
+    }
+    audit(d.allowed() ? AuditEvent.Type.EGRESS_ALLOWED : AuditEvent.Type.EGRESS_DENIED, details);
   }
 
   private void audit(AuditEvent.Type type, Map<String, Object> details) {

@@ -54,6 +54,17 @@ final class ExecCommand implements Callable<Integer>, IoStreams.NeedsStreams {
       description = "Host directory to mount read-write at /workspace (default: a fresh one).")
   @Nullable Path workdir;
 
+  @Option(
+      names = "--secret",
+      paramLabel = "NAME=proxy:HOST[,HOST]",
+      description = {
+        "Mask the secret in this process's environment variable NAME (repeatable): the command",
+        "sees a placeholder in NAME, and the egress proxy swaps in the real value only in",
+        "requests to HOST (TLS to HOST is intercepted with a CA only this sandbox trusts).",
+        "Needs --allow-host."
+      })
+  List<String> secrets = new ArrayList<>();
+
   @Option(names = "--json", description = "Print the result, enforcement and score as JSON.")
   boolean json;
 
@@ -78,6 +89,7 @@ final class ExecCommand implements Callable<Integer>, IoStreams.NeedsStreams {
     if (workdir != null) {
       b.workdir(workdir);
     }
+    Secrets.add(b, secrets, System::getenv);
     try (Sandbox sandbox = Sandbox.create(b.build())) {
       sandbox.start();
       ExecResult r = sandbox.exec(ExecRequest.of(command));

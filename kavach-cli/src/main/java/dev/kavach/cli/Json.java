@@ -52,6 +52,19 @@ final class Json {
     n.put("uid", e.uid());
     ArrayNode notes = n.putArray("notes");
     e.notes().forEach(notes::add);
+    if (e.egress() == null) {
+      n.putNull("egress");
+    } else {
+      ObjectNode egress = n.putObject("egress");
+      ArrayNode hosts = egress.putArray("allowed_hosts");
+      e.egress().allowedHosts().forEach(hosts::add);
+      ArrayNode ports = egress.putArray("allowed_ports");
+      e.egress().allowedPorts().forEach(ports::add);
+      ArrayNode denied = egress.putArray("denied_hosts");
+      e.egress().deniedHosts().forEach(denied::add);
+      ArrayNode masked = egress.putArray("masked_secrets");
+      e.egress().maskedSecrets().forEach(masked::add);
+    }
     return n;
   }
 

@@ -145,4 +145,106 @@ class MainTest {
     assertThat(Durations.parse("1h")).isEqualTo(Duration.ofHours(1));
     assertThat(Durations.parse("PT3S")).isEqualTo(Duration.ofSeconds(3));
   }
+
+  @Test
+  void networkFlagsConflictWithNoNetworkAndNameBadHosts() {
+    Run conflict = run("exec", "--no-network", "--allow-host", "api.github.com", "--", "true");
+    assertThat(conflict.code()).isEqualTo(125);
+    assertThat(conflict.err()).contains("--no-network conflicts with --allow-host");
+    Run bad = run("exec", "--allow-host", "api github com", "--", "true");
+    assertThat(bad.code()).isEqualTo(125);
+    assertThat(bad.err()).startsWith("kavach: allowed_hosts[0] (\"api github com\")");
+  }
+
+  @Test
+  void secretFlagsNameWhatIsMissing() {
+    Run form = run("exec", "--allow-host", "api.test", "--secret", "X=env:Y", "--", "true");
+    assertThat(form.code()).isEqualTo(125);
+    assertThat(form.err()).contains("expected NAME=proxy:HOST[,HOST]");
+    Run unset =
+        run(
+            "exec",
+            "--allow-host",
+            "api.test",
+            "--secret",
+            "KAVACH_SURELY_UNSET_VAR=proxy:api.test",
+            "--",
+            "true");
+    assertThat(unset.err()).contains("the environment variable KAVACH_SURELY_UNSET_VAR is not set");
+    Run noAllowlist =
+        run(
+            "exec",
+            "-p",
+            "minimal",
+            "--secret",
+            "KAVACH_TEST_HOST_MARKER=proxy:api.test",
+            "--",
+            "true");
+    assertThat(noAllowlist.code()).isEqualTo(125);
+    assertThat(noAllowlist.err()).contains("needs network.allowed_hosts");
+  }
+
+  @Test
+  void execThroughTheEgressProxyWithAMaskedSecret() throws Exception {
+    JsonNode backends = JSON.readTree(run("backends", "--json").out());
+    boolean process = false;
+    for (JsonNode b : backends) {
+      process |= b.path("name").asText().equals("process") && b.path("available").asBoolean();
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(process, "process backend unavailable");
+    java.util.List<String> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+    com.sun.net.httpserver.HttpServer origin =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    origin.createContext(
+        "/",
+        ex -> {
+          seen.add(String.valueOf(ex.getRequestHeaders().getFirst("X-Key")));
+          byte[] body = "from origin".getBytes(StandardCharsets.UTF_8);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    origin.start();
+    try {
+      int port = origin.getAddress().getPort();
+      // An IP literal in allowed_hosts is an explicit choice of that (here: loopback) address.
+      // The sandbox's NO_PROXY lists 127.0.0.1, so the command names the proxy itself.
+      Run r =
+          run(
+              "exec",
+              "-b",
+              "process",
+              "-p",
+              "minimal",
+              "--json",
+              "--allow-host",
+              "127.0.0.1:" + port,
+              "--deny-host",
+              "evil.example.com",
+              "--secret",
+              "KAVACH_TEST_HOST_MARKER=proxy:127.0.0.1",
+              "--",
+              "sh",
+              "-c",
+              "echo \"$KAVACH_TEST_HOST_MARKER\"; curl -sS --max-time 20 --noproxy '' -x \"$HTTP_PROXY\""
+                  + " -H \"X-Key: $KAVACH_TEST_HOST_MARKER\" http://127.0.0.1:"
+                  + port
+                  + "/");
+      assertThat(r.code()).as(r.err()).isZero();
+      JsonNode n = JSON.readTree(r.out());
+      assertThat(n.path("stdout").asText())
+          .matches("kavach-placeholder-[0-9a-f]{32}\nfrom origin")
+          .doesNotContain("visible-only-on-the-host");
+      assertThat(seen).containsExactly("visible-only-on-the-host");
+      JsonNode egress = n.path("enforcement").path("egress");
+      assertThat(egress.path("allowed_hosts").get(0).asText()).isEqualTo("127.0.0.1:" + port);
+      assertThat(egress.path("denied_hosts").get(0).asText()).isEqualTo("evil.example.com");
+      assertThat(egress.path("masked_secrets").get(0).asText())
+          .isEqualTo("KAVACH_TEST_HOST_MARKER -> [127.0.0.1]");
+      assertThat(n.path("enforcement").path("network_isolated").asBoolean()).isTrue();
+    } finally {
+      origin.stop(0);
+    }
+  }
 }

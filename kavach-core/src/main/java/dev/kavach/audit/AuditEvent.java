@@ -50,7 +50,11 @@ public record AuditEvent(
     /** Sandbox destroyed (everything released). */
     DESTROYED("destroyed"),
     /** An operation failed. */
-    ERROR("error");
+    ERROR("error"),
+    /** The egress proxy let a connection or request out (destination, rule, secrets swapped). */
+    EGRESS_ALLOWED("egress.allowed"),
+    /** The egress proxy refused a connection or request (destination, rule, reason). */
+    EGRESS_DENIED("egress.denied");
 
     private final String wireName;
 

@@ -178,11 +178,13 @@ public final class Backends {
     if (policy.network().isolated()) {
       need.add(Capability.NETWORK_ISOLATION);
     }
-    if (!policy.network().allowedPorts().isEmpty()) {
-      need.add(Capability.NETWORK_PORT_RULES);
-    }
-    if (!policy.network().allowedHosts().isEmpty() || !policy.network().deniedHosts().isEmpty()) {
+    boolean hostRules =
+        !policy.network().allowedHosts().isEmpty() || !policy.network().deniedHosts().isEmpty();
+    if (hostRules) {
+      // The egress proxy then checks destination ports too.
       need.add(Capability.NETWORK_HOST_RULES);
+    } else if (!policy.network().allowedPorts().isEmpty()) {
+      need.add(Capability.NETWORK_PORT_RULES);
     }
     if (policy.readOnlyRootfs()) {
       need.add(Capability.READ_ONLY_ROOT);

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * @param uid the host uid the command runs as, -1 when unknown
  * @param notes requested controls that were not applied (only possible with a best-effort policy),
  *     each with the host reason; and other facts worth showing
+ * @param egress what the egress proxy enforces when it is the command's only way out, or null when
+ *     the command's network does not go through one
  */
 public record Enforcement(
     String backend,
@@ -44,13 +46,84 @@ public record Enforcement(
     boolean capabilitiesDropped,
     boolean noNewPrivs,
     int uid,
-    List<String> notes) {
+    List<String> notes,
+    @Nullable Egress egress) {
+
+  /**
+   * The destinations an egress proxy lets the command reach, as the policy lists them, and the
+   * secrets it swaps in on the way out.
+   *
+   * @param allowedHosts {@code network.allowed_hosts} (empty: every host not denied)
+   * @param allowedPorts {@code network.allowed_ports} (empty: every port)
+   * @param deniedHosts {@code network.denied_hosts}, which win over the allowlist
+   * @param maskedSecrets secrets the command sees as placeholders, each as {@code NAME -> [hosts]}
+   */
+  public record Egress(
+      List<String> allowedHosts,
+      List<Integer> allowedPorts,
+      List<String> deniedHosts,
+      List<String> maskedSecrets) {
+    /** Copies the lists. */
+    public Egress {
+      allowedHosts = List.copyOf(allowedHosts);
+      allowedPorts = List.copyOf(allowedPorts);
+      deniedHosts = List.copyOf(deniedHosts);
+      maskedSecrets = List.copyOf(maskedSecrets);
+    }
+
+    /** One line for reports: {@code allowed_hosts [...], allowed_ports [...], ...}. */
+    public String describe() {
+      StringBuilder sb = new StringBuilder("allowed_hosts ");
+      sb.append(allowedHosts.isEmpty() ? "[any]" : allowedHosts.toString());
+      if (!allowedPorts.isEmpty()) {
+        sb.append(", allowed_ports ").append(allowedPorts);
+      }
+      if (!deniedHosts.isEmpty()) {
+        sb.append(", denied_hosts ").append(deniedHosts);
+      }
+      return sb.toString();
+    }
+  }
 
   /** Copies and sorts the collections. */
   public Enforcement {
     Objects.requireNonNull(backend, "backend");
     namespaces = Set.copyOf(new TreeSet<>(namespaces));
     notes = List.copyOf(notes);
+  }
+
+  /** A report without an egress proxy. */
+  public Enforcement(
+      String backend,
+      Set<String> namespaces,
+      boolean networkIsolated,
+      boolean readOnlyRoot,
+      @Nullable String seccompProfile,
+      int landlockAbi,
+      int landlockRules,
+      long memoryLimitBytes,
+      double cpuLimit,
+      int pidsLimit,
+      boolean capabilitiesDropped,
+      boolean noNewPrivs,
+      int uid,
+      List<String> notes) {
+    this(
+        backend,
+        namespaces,
+        networkIsolated,
+        readOnlyRoot,
+        seccompProfile,
+        landlockAbi,
+        landlockRules,
+        memoryLimitBytes,
+        cpuLimit,
+        pidsLimit,
+        capabilitiesDropped,
+        noNewPrivs,
+        uid,
+        notes,
+        null);
   }
 
   /** Nothing applied: the honest report of a backend that isolates nothing. */
@@ -99,6 +172,7 @@ public record Enforcement(
     b.noNewPrivs = noNewPrivs;
     b.uid = uid;
     b.notes.addAll(notes);
+    b.egress = egress;
     return b;
   }
 
@@ -118,6 +192,7 @@ public record Enforcement(
     private boolean noNewPrivs;
     private int uid = -1;
     private final List<String> notes = new ArrayList<>();
+    private @Nullable Egress egress;
 
     private Builder(String backend) {
       this.backend = backend;
@@ -196,6 +271,12 @@ public record Enforcement(
       return this;
     }
 
+    /** Records that the command's only way out is an egress proxy enforcing this. */
+    public Builder egress(@Nullable Egress v) {
+      egress = v;
+      return this;
+    }
+
     /** Builds the report. */
     public Enforcement build() {
       return new Enforcement(
@@ -212,7 +293,8 @@ public record Enforcement(
           capabilitiesDropped,
           noNewPrivs,
           uid,
-          notes);
+          notes,
+          egress);
     }
   }
 }

@@ -1,5 +1,6 @@
 package dev.kavach.credential;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
 
@@ -36,5 +37,13 @@ public record SecretRef(String name, Injection injection) {
   /** A secret written to the command's standard input. */
   public static SecretRef stdin(String name) {
     return new SecretRef(name, new Injection.Stdin());
+  }
+
+  /**
+   * A secret the command sees only as a placeholder in {@code variable}, which the egress proxy
+   * swaps for the real value in requests to {@code hosts}.
+   */
+  public static SecretRef proxy(String name, String variable, String... hosts) {
+    return new SecretRef(name, new Injection.Proxy(variable, List.of(hosts)));
   }
 }

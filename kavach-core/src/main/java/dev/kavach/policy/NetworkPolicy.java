@@ -75,7 +75,13 @@ public record NetworkPolicy(
     return !enabled;
   }
 
-  private static void checkHost(String field, String host) {
+  /**
+   * Checks one host pattern ({@code api.example.com}, {@code *.example.com}, optionally {@code
+   * :port}), naming {@code field} in the error.
+   *
+   * @throws IllegalArgumentException if it is not one
+   */
+  public static void checkHost(String field, String host) {
     String lower = host.toLowerCase(Locale.ROOT);
     if (!lower.equals(host) || !HOST.matcher(host).matches()) {
       throw new IllegalArgumentException(

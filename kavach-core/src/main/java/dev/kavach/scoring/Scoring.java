@@ -74,7 +74,11 @@ public final class Scoring {
             "network-isolated",
             NETWORK_ISOLATED,
             e.networkIsolated(),
-            e.networkIsolated() ? "no route out but loopback" : "network reachable"),
+            !e.networkIsolated()
+                ? "network reachable"
+                : e.egress() != null
+                    ? "only through the egress proxy: " + e.egress().describe()
+                    : "no route out but loopback"),
         new Modifier(
             "read-only-root",
             READ_ONLY_ROOT,
@@ -101,8 +105,14 @@ public final class Scoring {
     boolean seccomp = runs && policy.seccompEnabled() && caps.contains(Capability.SECCOMP);
     boolean landlock =
         runs && !policy.filesystemRules().isEmpty() && caps.contains(Capability.FILESYSTEM_RULES);
+    // An egress proxy with an allowlist is the only way out, which counts as isolation; one that
+    // lets every host but a few through does not.
+    boolean egress =
+        !policy.network().allowedHosts().isEmpty() && caps.contains(Capability.NETWORK_HOST_RULES);
     boolean net =
-        runs && policy.network().isolated() && caps.contains(Capability.NETWORK_ISOLATION);
+        runs
+            && ((policy.network().isolated() && caps.contains(Capability.NETWORK_ISOLATION))
+                || egress);
     boolean ro = runs && policy.readOnlyRootfs() && caps.contains(Capability.READ_ONLY_ROOT);
     boolean limit =
         runs
@@ -116,7 +126,11 @@ public final class Scoring {
             landlock,
             requested(!policy.filesystemRules().isEmpty(), landlock)),
         new Modifier(
-            "network-isolated", NETWORK_ISOLATED, net, requested(policy.network().isolated(), net)),
+            "network-isolated",
+            NETWORK_ISOLATED,
+            net,
+            requested(
+                policy.network().isolated() || !policy.network().allowedHosts().isEmpty(), net)),
         new Modifier("read-only-root", READ_ONLY_ROOT, ro, requested(policy.readOnlyRootfs(), ro)),
         new Modifier(
             "resource-limit",

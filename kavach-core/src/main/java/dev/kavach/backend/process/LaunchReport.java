@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param landlockRules the number of Landlock rules
  * @param seccompProfile the seccomp filter installed, or null
  * @param cgroups the cgroup.procs files joined
+ * @param egressRelayPort the port the egress relay listens on inside the sandbox, 0 if none
  * @param ready whether every step succeeded and the command was started
  * @param failure the setup failure, if any: the command did not run
  * @param exitCode the command's exit status, if it exited
@@ -42,6 +43,7 @@ record LaunchReport(
     int landlockRules,
     @Nullable String seccompProfile,
     List<String> cgroups,
+    int egressRelayPort,
     boolean ready,
     Optional<Failure> failure,
     OptionalInt exitCode,
@@ -83,6 +85,7 @@ record LaunchReport(
     int rules = 0;
     String seccomp = null;
     List<String> cgroups = new ArrayList<>();
+    int relay = 0;
     boolean ready = false;
     Failure failure = null;
     OptionalInt exit = OptionalInt.empty();
@@ -103,6 +106,7 @@ record LaunchReport(
         }
         case "seccomp" -> seccomp = f.length > 1 ? f[1] : null;
         case "cgroup" -> cgroups.add(line.substring("cgroup ".length()));
+        case "egress-relay" -> relay = parseInt(f, 1);
         case "ready" -> ready = true;
         case "exit" -> exit = OptionalInt.of(parseInt(f, 1));
         case "signal" -> signal = OptionalInt.of(parseInt(f, 1));
@@ -130,6 +134,7 @@ record LaunchReport(
         rules,
         seccomp,
         cgroups,
+        relay,
         ready,
         Optional.ofNullable(failure),
         exit,

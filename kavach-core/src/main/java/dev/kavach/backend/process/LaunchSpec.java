@@ -179,6 +179,14 @@ record LaunchSpec(List<String> argv) {
       return add("--allow-port", port);
     }
 
+    /**
+     * Runs the egress relay: {@code 127.0.0.1:port} inside the sandbox's (new, loopback-only)
+     * network namespace, forwarded to the proxy's Unix socket.
+     */
+    Builder egressRelay(int port, Path socket) {
+      return add("--egress-relay", port + ":" + socket);
+    }
+
     /** The command. */
     Builder command(List<String> argv) {
       this.command = List.copyOf(argv);

@@ -13,7 +13,9 @@ import java.util.List;
  * Reason#ENFORCEMENT_FAILED}, unless the policy is best-effort: then it is left out and a note
  * naming it and the host's reason goes into every enforcement report.
  *
- * @param shareNetwork whether the command uses the host's network (network enabled)
+ * @param shareNetwork whether the command uses the host's network (network enabled, no host rules)
+ * @param egress whether the command's only way out is the sandbox's egress proxy, through a relay
+ *     in a loopback-only network namespace (the policy names hosts)
  * @param landlock whether Landlock is applied
  * @param ports TCP ports Landlock allows (empty: TCP not restricted by port)
  * @param cgroup whether the sandbox gets a cgroup (for limits, usage, pause and kill)
@@ -21,6 +23,7 @@ import java.util.List;
  */
 record Plan(
     boolean shareNetwork,
+    boolean egress,
     boolean landlock,
     List<Integer> ports,
     boolean cgroup,
@@ -40,21 +43,20 @@ record Plan(
       SandboxPolicy policy, HostSupport host, CgroupSupport cgroups, List<String> notes) {
     boolean bestEffort = policy.bestEffort();
     NetworkPolicy net = policy.network();
-    if (!net.allowedHosts().isEmpty() || !net.deniedHosts().isEmpty()) {
-      skip(
-          bestEffort,
-          notes,
-          "network.allowed_hosts",
-          "host allowlisting needs the egress proxy, which this build does not have yet; the"
-              + " network is open to every host");
-    }
+    // Host rules are enforced by the sandbox's egress proxy (dev.kavach.egress); the command gets
+    // a new network namespace whose only way out is the launcher's relay to it.
+    boolean egress = !net.allowedHosts().isEmpty() || !net.deniedHosts().isEmpty();
     boolean landlock = host.landlock();
     if (!landlock) {
       // Not a policy field of its own: the read-only view is enforced by mounts. Say so.
       notes.add("landlock: not applied (" + host.landlockReason() + ")");
     }
     List<Integer> ports = net.allowedPorts();
-    if (!ports.isEmpty() && !host.landlockPorts()) {
+    if (egress) {
+      // The proxy checks every destination port; Landlock port rules would only restrict the
+      // sandbox's own loopback (and the relay's port) further.
+      ports = List.of();
+    } else if (!ports.isEmpty() && !host.landlockPorts()) {
       skip(
           bestEffort,
           notes,
@@ -86,7 +88,7 @@ record Plan(
     }
     // Even without limits a cgroup gives per-exec usage, pause and a kill that nothing escapes.
     boolean cgroup = cgroups.limits() || cgroups.pause() || cgroups.usage();
-    return new Plan(net.enabled(), landlock, ports, cgroup, limits);
+    return new Plan(net.enabled() && !egress, egress, landlock, ports, cgroup, limits);
   }
 
   private static void skip(boolean bestEffort, List<String> notes, String control, String why) {

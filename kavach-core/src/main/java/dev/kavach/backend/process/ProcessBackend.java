@@ -4,6 +4,7 @@ import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.SandboxConfig;
 import dev.kavach.backend.Backend;
+import dev.kavach.backend.EgressEndpoint;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
@@ -123,7 +124,7 @@ final class ProcessBackend implements Backend {
       } finally {
         running.remove(r);
       }
-      return outcome(res, LaunchReport.parse(run.read("status")), cg, group);
+      return outcome(res, LaunchReport.parse(run.read("status")), cg, group, spec.egress());
     } finally {
       if (group != null) {
         group.destroy();
@@ -138,7 +139,7 @@ final class ProcessBackend implements Backend {
             .parentPid(ProcessHandle.current().pid())
             .envFile(run.write("env", LaunchSpec.envFile(spec.env())))
             .ids(uid, gid)
-            .shareNetwork(plan.shareNetwork())
+            .shareNetwork(plan.shareNetwork() && spec.egress() == null)
             .hostname("kavach")
             .workspace(ws)
             .system(LaunchSpec.SYSTEM_DIRS)
@@ -168,6 +169,15 @@ final class ProcessBackend implements Backend {
       b.landlock();
       plan.ports().forEach(b::allowPort);
     }
+    EgressEndpoint egress = spec.egress();
+    if (egress != null) {
+      b.egressRelay(egress.relayPort(), egress.socket());
+    } else if (plan.egress()) {
+      // Fail closed: without the proxy the host rules would not be enforced at all.
+      throw new KavachException(
+          Reason.ENFORCEMENT_FAILED,
+          "network.allowed_hosts: sandbox " + sandboxId + " has no egress proxy to route through");
+    }
     return b.command(spec.argv());
   }
 
@@ -191,7 +201,8 @@ final class ProcessBackend implements Backend {
       Exec.Result res,
       LaunchReport report,
       @Nullable SandboxCgroup cg,
-      @Nullable ExecCgroup group) {
+      @Nullable ExecCgroup group,
+      @Nullable EgressEndpoint egress) {
     if (report.failure().isPresent()) {
       throw report.failure().get().toException();
     }
@@ -230,15 +241,35 @@ final class ProcessBackend implements Backend {
         res.stdout().truncated(),
         res.stderr().truncated(),
         res.duration(),
-        enforcement(report, cg, group),
+        enforcement(report, cg, group, egress),
         group == null ? null : group.usage().orElse(null));
   }
 
   private Enforcement enforcement(
-      LaunchReport r, @Nullable SandboxCgroup cg, @Nullable ExecCgroup group) {
+      LaunchReport r,
+      @Nullable SandboxCgroup cg,
+      @Nullable ExecCgroup group,
+      @Nullable EgressEndpoint egress) {
     Enforcement.Builder e = Enforcement.builder("process");
     r.namespaces().forEach(e::namespace);
-    e.networkIsolated(r.networkIsolated())
+    boolean isolated = r.networkIsolated();
+    if (egress != null) {
+      if (r.egressRelayPort() != egress.relayPort()) {
+        throw new KavachException(
+            Reason.ENFORCEMENT_FAILED,
+            "egress-relay: the launcher did not report the relay on port " + egress.relayPort());
+      }
+      e.egress(egress.report());
+      // The proxy is the only way out; it counts as isolation only when it also narrows where
+      // that way leads (an allowlist), not when it lets every host but a few through.
+      isolated = isolated && !egress.report().allowedHosts().isEmpty();
+      e.note(
+          "network: only through the egress proxy (relay 127.0.0.1:"
+              + egress.relayPort()
+              + "): "
+              + egress.report().describe());
+    }
+    e.networkIsolated(isolated)
         .readOnlyRoot(r.readOnlyRoot())
         .seccompProfile(r.seccompProfile())
         .landlock(r.landlockAbi(), r.landlockRules())

@@ -116,7 +116,9 @@ public final class ProcessBackendProvider implements BackendProvider {
             Capability.READ_ONLY_ROOT,
             Capability.SECRET_ENV,
             Capability.SECRET_FILE,
-            Capability.SECRET_STDIN));
+            Capability.SECRET_STDIN,
+            // Through the sandbox's egress proxy and the launcher's relay (Plan.egress).
+            Capability.NETWORK_HOST_RULES));
     if (s.landlockPorts()) {
       caps.add(Capability.NETWORK_PORT_RULES);
     }

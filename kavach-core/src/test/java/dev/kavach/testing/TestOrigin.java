@@ -1,4 +1,4 @@
-package dev.kavach.egress;
+package dev.kavach.testing;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -22,11 +22,12 @@ import org.jspecify.annotations.Nullable;
  * answers with a chunked body, {@code /big?n=N} with N bytes, everything else with a short text
  * naming the server.
  */
-final class TestOrigin implements AutoCloseable {
+public final class TestOrigin implements AutoCloseable {
   /** One request as the origin saw it. */
   @SuppressWarnings("ArrayRecordComponent") // a test record, never compared
-  record Seen(String method, String uri, Map<String, List<String>> headers, byte[] body) {
-    @Nullable String header(String name) {
+  public record Seen(String method, String uri, Map<String, List<String>> headers, byte[] body) {
+    /** The first value of a header, case-insensitive name. */
+    public @Nullable String header(String name) {
       for (Map.Entry<String, List<String>> e : headers.entrySet()) {
         if (e.getKey().equalsIgnoreCase(name)) {
           return e.getValue().get(0);
@@ -35,13 +36,17 @@ final class TestOrigin implements AutoCloseable {
       return null;
     }
 
-    String bodyText() {
+    /** The body as UTF-8. */
+    public String bodyText() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
 
-  final String name;
-  final List<Seen> seen = new CopyOnWriteArrayList<>();
+  private final String name;
+
+  /** Every request received, in order. */
+  public final List<Seen> seen = new CopyOnWriteArrayList<>();
+
   private final HttpServer server;
   private final ExecutorService executor = Executors.newFixedThreadPool(4);
 
@@ -53,19 +58,22 @@ final class TestOrigin implements AutoCloseable {
     server.start();
   }
 
-  static TestOrigin http(String name) throws IOException {
+  /** A plain HTTP origin. */
+  public static TestOrigin http(String name) throws IOException {
     return new TestOrigin(
         name, HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0));
   }
 
-  static TestOrigin https(String name, SSLContext tls) throws IOException {
+  /** An HTTPS origin presenting the certificate of {@code tls}. */
+  public static TestOrigin https(String name, SSLContext tls) throws IOException {
     HttpsServer s =
         HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     s.setHttpsConfigurator(new HttpsConfigurator(tls));
     return new TestOrigin(name, s);
   }
 
-  int port() {
+  /** The port on 127.0.0.1. */
+  public int port() {
     return server.getAddress().getPort();
   }
 
