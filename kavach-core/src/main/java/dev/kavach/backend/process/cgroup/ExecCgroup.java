@@ -12,8 +12,8 @@ import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The child group of one exec, {@code kavach/<sandbox-id>/<exec-id>} in every hierarchy of its
- * sandbox. The sandbox's limits bound it (they sit on the parent); its usage, OOM kills and
+ * The child group of one exec, {@code kavach/<owner>/<sandbox-id>/<exec-id>} in every hierarchy of
+ * its sandbox. The sandbox's limits bound it (they sit on the parent); its usage, OOM kills and
  * processes are its own. Made by {@link SandboxCgroup#newExec}.
  *
  * <p>The launcher joins the group itself: its first action, as the process the JVM started and

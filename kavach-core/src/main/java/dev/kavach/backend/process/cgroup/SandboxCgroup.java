@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -33,11 +34,13 @@ import org.jspecify.annotations.Nullable;
  * its own and it can be killed alone, while the limits stay on this parent group and bound all
  * execs together.
  *
- * <p>Groups nest under the JVM's own cgroup in each hierarchy, as {@code <own>/kavach/<sandbox-id>}
- * and {@code <own>/kavach/<sandbox-id>/<exec-id>}, so limits set on the JVM's cgroup or above still
- * hold. Limits use cgroup v2 where the v2 hierarchy has the controller and v1 where it does not;
- * killing and freezing use v2 {@code cgroup.kill}/{@code cgroup.freeze} where they exist (they do
- * in v2 child groups even when every controller is bound to v1).
+ * <p>Groups nest under the JVM's own cgroup in each hierarchy, as {@code
+ * <own>/kavach/jvm-<ns>-<pid>-<start>/<sandbox-id>/<exec-id>}, so limits set on the JVM's cgroup or
+ * above still hold; the {@code jvm-} level names the owning JVM, so groups a killed JVM left behind
+ * are found and removed by the next one ({@link Owner}). Limits use cgroup v2 where the v2
+ * hierarchy has the controller and v1 where it does not; killing and freezing use v2 {@code
+ * cgroup.kill}/{@code cgroup.freeze} where they exist (they do in v2 child groups even when every
+ * controller is bound to v1).
  *
  * <pre>{@code
  * SandboxCgroup cg = SandboxCgroup.create(
@@ -68,6 +71,7 @@ public final class SandboxCgroup {
   private static final long PAGE_ROUNDING = 64 * 1024;
 
   private final String sandboxId;
+  private final Owner owner;
   private final CgroupLimits requested;
   private final CgroupLimits inForce;
   private final List<String> notes;
@@ -78,12 +82,14 @@ public final class SandboxCgroup {
 
   private SandboxCgroup(
       String sandboxId,
+      Owner owner,
       CgroupLimits requested,
       CgroupLimits inForce,
       List<String> notes,
       List<Hierarchy> planned,
       Map<Hierarchy, Path> dirs) {
     this.sandboxId = sandboxId;
+    this.owner = owner;
     this.requested = requested;
     this.inForce = inForce;
     this.notes = List.copyOf(notes);
@@ -102,8 +108,9 @@ public final class SandboxCgroup {
   }
 
   /**
-   * Creates {@code kavach/<sandboxId>} in every hierarchy the sandbox needs and applies the limits.
-   * Each limit is read back from the kernel; {@link #inForce} reports what was read.
+   * Creates {@code kavach/<owner>/<sandboxId>} in every hierarchy the sandbox needs and applies the
+   * limits. Each limit is read back from the kernel; {@link #inForce} reports what was read. First
+   * removes the groups left by JVMs that died without destroying their sandboxes ({@link Owner}).
    *
    * @param sandboxId the sandbox's id (letters, digits, {@code -} and {@code _}; at most 64)
    * @param limits the limits to apply; memory also caps swap (v1 memsw, v2 {@code swap.max=0})
@@ -132,6 +139,8 @@ public final class SandboxCgroup {
     }
     boolean[] v2 = v2Features(layout, ownCgroups);
     CgroupPlan plan = CgroupPlan.of(layout, ownCgroups, limits, v2[0], v2[1]);
+    Owner owner = Owner.current();
+    reapGoneOwners(plan.hierarchies(), owner);
     List<Problem> failures = new ArrayList<>(plan.unavailable());
     List<String> notes = new ArrayList<>();
     plan.notes().forEach(n -> notes.add(n.skipped()));
@@ -143,7 +152,7 @@ public final class SandboxCgroup {
       Hierarchy h = planned;
       while (!h.roles().isEmpty()) {
         try {
-          Applied a = apply(h, sandboxId, limits, notes);
+          Applied a = apply(h, owner, sandboxId, limits, notes);
           made.put(h, a.dir());
           memory = Math.max(memory, a.inForce().memoryBytes());
           cpu = Math.max(cpu, a.inForce().cpuCores());
@@ -170,14 +179,20 @@ public final class SandboxCgroup {
       } catch (KavachException e) {
         cleanup = " (and cleaning up failed: " + e.getMessage() + ")";
       }
-      removeKavachDirs(plan.hierarchies());
+      removeKavachDirs(plan.hierarchies(), owner);
       throw new KavachException(
           Reason.ENFORCEMENT_FAILED,
           failures.stream().map(Problem::failure).collect(Collectors.joining("; ")) + cleanup);
     }
     failures.forEach(f -> notes.add(f.skipped()));
     return new SandboxCgroup(
-        sandboxId, limits, new CgroupLimits(memory, cpu, pids), notes, plan.hierarchies(), made);
+        sandboxId,
+        owner,
+        limits,
+        new CgroupLimits(memory, cpu, pids),
+        notes,
+        plan.hierarchies(),
+        made);
   }
 
   /** The sandbox's id. */
@@ -221,7 +236,7 @@ public final class SandboxCgroup {
   }
 
   /**
-   * Creates the child group of one exec, {@code kavach/<sandbox-id>/<execId>}, in every hierarchy.
+   * Creates the child group of one exec, {@code <sandbox's group>/<execId>}, in every hierarchy.
    * The launcher must join all of its {@link ExecCgroup#procsFiles} before doing anything else.
    *
    * @throws KavachException with {@link Reason#ENFORCEMENT_FAILED} if a directory cannot be created
@@ -294,8 +309,8 @@ public final class SandboxCgroup {
 
   /**
    * Kills every process, waits until the groups are empty and removes every directory: the execs'
-   * groups, then the sandbox's, then {@code kavach/} when no other sandbox uses it. Works while
-   * frozen. Idempotent.
+   * groups, then the sandbox's, then this JVM's directory and {@code kavach/} when no other sandbox
+   * uses them. Works while frozen. Idempotent.
    *
    * @throws KavachException with {@link Reason#IO} naming what could not be removed
    */
@@ -307,7 +322,7 @@ public final class SandboxCgroup {
       group.remove();
     } finally {
       execs.clear();
-      removeKavachDirs(planned);
+      removeKavachDirs(planned, owner);
     }
   }
 
@@ -383,17 +398,21 @@ public final class SandboxCgroup {
 
   /** Creates the sandbox's group in one hierarchy, applies its limits and reads them back. */
   private static Applied apply(
-      Hierarchy h, String sandboxId, CgroupLimits limits, List<String> notes) throws RoleFailure {
+      Hierarchy h, Owner owner, String sandboxId, CgroupLimits limits, List<String> notes)
+      throws RoleFailure {
     for (String c : h.controllers()) {
       enableOrFail(h, h.own(), c);
     }
     Path kavach = h.kavachDir();
-    Path dir = kavach.resolve(sandboxId);
+    Path ownerDir = kavach.resolve(owner.dirName());
+    Path dir = ownerDir.resolve(sandboxId);
     for (int attempt = 1; ; attempt++) {
       try {
-        CgroupIo.mkdirIfAbsent(kavach);
-        for (String c : h.controllers()) {
-          enable(h, kavach, c);
+        for (Path level : List.of(kavach, ownerDir)) {
+          CgroupIo.mkdirIfAbsent(level);
+          for (String c : h.controllers()) {
+            enable(h, level, c);
+          }
         }
         if (!CgroupIo.mkdirIfAbsent(dir)) {
           throw new RoleFailure(
@@ -549,12 +568,35 @@ public final class SandboxCgroup {
         Set.of(role), "asked for " + asked + " in " + where + ", but the kernel reports " + got);
   }
 
-  private static void removeKavachDirs(List<Hierarchy> hierarchies) {
+  /** Removes this JVM's directory and {@code kavach/} where no other sandbox is left in them. */
+  private static void removeKavachDirs(List<Hierarchy> hierarchies, Owner owner) {
+    for (Hierarchy h : hierarchies) {
+      for (Path level : List.of(h.kavachDir().resolve(owner.dirName()), h.kavachDir())) {
+        try {
+          CgroupIo.rmdir(level);
+        } catch (IOException e) {
+          // Another sandbox still has its group there (EBUSY); the last one out removes it.
+        }
+      }
+    }
+  }
+
+  /**
+   * Removes the groups of JVMs that died without destroying their sandboxes (killed with SIGKILL,
+   * say), killing whatever is still running in them: no one is left to collect those processes.
+   * Failures are left for the next creation to retry.
+   */
+  private static void reapGoneOwners(List<Hierarchy> hierarchies, Owner self) {
     for (Hierarchy h : hierarchies) {
       try {
-        CgroupIo.rmdir(h.kavachDir());
-      } catch (IOException e) {
-        // Another sandbox still has its group there (EBUSY); the last one out removes it.
+        for (Path dir : CgroupIo.children(h.kavachDir())) {
+          Optional<Owner> o = Owner.parse(dir.getFileName().toString());
+          if (o.isPresent() && o.get().goneFor(self)) {
+            new Group("sandboxes of a dead JVM (" + dir + ")", Map.of(h, dir)).remove();
+          }
+        }
+      } catch (IOException | KavachException e) {
+        // Reaping is a courtesy to a dead JVM; the next creation tries again.
       }
     }
   }

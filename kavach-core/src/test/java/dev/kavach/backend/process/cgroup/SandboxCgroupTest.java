@@ -66,7 +66,8 @@ class SandboxCgroupTest {
     assertThat(cg.inForce()).isEqualTo(new CgroupLimits(64 * MIB, 0.5, 32));
     for (Path d : cg.directories()) {
       assertThat(d).isDirectory();
-      assertThat(d.getParent().getFileName().toString()).isEqualTo("kavach");
+      assertThat(d.getParent().getFileName().toString()).isEqualTo(Owner.current().dirName());
+      assertThat(d.getParent().getParent().getFileName().toString()).isEqualTo("kavach");
       assertThat(d.getFileName().toString()).isEqualTo(cg.sandboxId());
     }
     // Nested under the JVM's own cgroup, so the JVM's limits hold for the sandbox too.
