@@ -18,6 +18,7 @@ final class CgroupFiles {
   static final String V2_CONTROLLERS = "cgroup.controllers";
   static final String V2_SUBTREE_CONTROL = "cgroup.subtree_control";
   static final String V1_FREEZER_STATE = "freezer.state";
+  static final String V1_USE_HIERARCHY = "memory.use_hierarchy";
   static final String V1_MEMORY_LIMIT = "memory.limit_in_bytes";
   static final String V1_MEMSW_LIMIT = "memory.memsw.limit_in_bytes";
   static final String V1_OOM_CONTROL = "memory.oom_control";

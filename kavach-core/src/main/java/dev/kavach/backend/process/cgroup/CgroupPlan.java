@@ -177,9 +177,12 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<Problem> unavailable, List<P
     }
 
     /**
-     * The writes that apply {@code limits} in this hierarchy, in order. On v1 the memory limit
-     * comes before memory+swap (the kernel keeps memsw at least as large), and the OOM killer is
-     * switched on explicitly because v1 copies {@code oom_kill_disable} from the parent.
+     * The writes that apply {@code limits} in this hierarchy, in order. On v1: {@code
+     * use_hierarchy} first, because the limit sits on the sandbox's group while the processes sit
+     * in the execs' child groups, and kernels before 5.x let a child escape its parent's limit when
+     * it is 0 (it can be set only before the group has children; later kernels accept "1" and
+     * ignore it); the memory limit before memory+swap (the kernel keeps memsw at least as large);
+     * and the OOM killer switched on, because v1 copies {@code oom_kill_disable} from the parent.
      */
     List<Write> limitWrites(CgroupLimits limits) {
       List<Write> out = new ArrayList<>();
@@ -189,6 +192,7 @@ record CgroupPlan(List<Hierarchy> hierarchies, List<Problem> unavailable, List<P
           out.add(new Write(CgroupFiles.V2_MEMORY_MAX, bytes, Role.MEMORY_LIMIT, false));
           out.add(new Write(CgroupFiles.V2_SWAP_MAX, "0", Role.MEMORY_LIMIT, true));
         } else {
+          out.add(new Write(CgroupFiles.V1_USE_HIERARCHY, "1", Role.MEMORY_LIMIT, false));
           out.add(new Write(CgroupFiles.V1_MEMORY_LIMIT, bytes, Role.MEMORY_LIMIT, false));
           out.add(new Write(CgroupFiles.V1_MEMSW_LIMIT, bytes, Role.MEMORY_LIMIT, true));
           out.add(new Write(CgroupFiles.V1_OOM_CONTROL, "0", Role.MEMORY_LIMIT, false));

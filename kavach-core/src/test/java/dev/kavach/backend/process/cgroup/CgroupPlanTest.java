@@ -99,6 +99,7 @@ class CgroupPlanTest {
     assertThat(memory.roles()).containsOnly(Role.MEMORY_LIMIT, Role.MEMORY_ACCOUNTING);
     assertThat(memory.limitWrites(ALL))
         .containsExactly(
+            new Write("memory.use_hierarchy", "1", Role.MEMORY_LIMIT, false),
             new Write("memory.limit_in_bytes", "67108864", Role.MEMORY_LIMIT, false),
             new Write("memory.memsw.limit_in_bytes", "67108864", Role.MEMORY_LIMIT, true),
             new Write("memory.oom_control", "0", Role.MEMORY_LIMIT, false));

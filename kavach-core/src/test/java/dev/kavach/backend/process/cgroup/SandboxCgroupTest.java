@@ -107,6 +107,7 @@ class SandboxCgroupTest {
           .isEqualTo(Long.toString(100 * MIB));
       assertThat(CgroupFiles.counter(read(memory, "memory.oom_control"), "oom_kill_disable"))
           .isZero();
+      assertThat(read(memory, "memory.use_hierarchy").trim()).isEqualTo("1");
       assertThat(read(cgroupDir(cg, "cpu"), "cpu.cfs_quota_us").trim()).isEqualTo("25000");
       assertThat(read(cgroupDir(cg, "cpu"), "cpu.cfs_period_us").trim()).isEqualTo("100000");
     }
