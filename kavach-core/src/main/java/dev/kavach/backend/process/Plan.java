@@ -3,9 +3,13 @@ package dev.kavach.backend.process;
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.backend.process.cgroup.CgroupLimits;
+import dev.kavach.backend.process.seccomp.Arch;
+import dev.kavach.backend.process.seccomp.SeccompCompiler;
+import dev.kavach.backend.process.seccomp.SeccompProfile;
 import dev.kavach.policy.NetworkPolicy;
 import dev.kavach.policy.SandboxPolicy;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one sandbox will apply on every exec, decided once at {@code open} from the policy and what
@@ -20,14 +24,20 @@ import java.util.List;
  * @param ports TCP ports Landlock allows (empty: TCP not restricted by port)
  * @param cgroup whether the sandbox gets a cgroup (for limits, usage, pause and kill)
  * @param limits the cgroup limits to apply (none skipped under best effort)
+ * @param seccompProfile the seccomp profile as the policy names it, or null for none
+ * @param seccompProgram the profile compiled for this machine and network setting (empty: none)
  */
+// Byte arrays rather than immutable copies: the program is written to a file and never changed.
+@SuppressWarnings("ArrayRecordComponent")
 record Plan(
     boolean shareNetwork,
     boolean egress,
     boolean landlock,
     List<Integer> ports,
     boolean cgroup,
-    CgroupLimits limits) {
+    CgroupLimits limits,
+    @Nullable String seccompProfile,
+    byte[] seccompProgram) {
 
   /** Copies the ports. */
   Plan {
@@ -65,12 +75,23 @@ record Plan(
               + (host.landlock() ? "ABI " + host.landlockAbi() : "no Landlock"));
       ports = List.of();
     }
-    if (policy.seccompEnabled()) {
-      skip(
-          bestEffort,
-          notes,
-          "seccomp_profile " + policy.seccompProfile(),
-          "this build has no seccomp compiler yet");
+    String seccompName = null;
+    byte[] program = new byte[0];
+    String profile = policy.seccompProfile();
+    if (profile != null) {
+      if (host.seccomp()) {
+        // Compiled once per sandbox; an unknown profile or an unusable file fails here.
+        program =
+            SeccompCompiler.compile(SeccompProfile.resolve(profile), Arch.host(), !net.enabled())
+                .bytes();
+        seccompName = profile;
+      } else {
+        skip(
+            bestEffort,
+            notes,
+            "seccomp_profile " + profile,
+            "seccomp filters are unavailable: " + host.seccompReason());
+      }
     }
     CgroupLimits limits = CgroupLimits.of(policy);
     if (!limits.isEmpty() && !cgroups.limits()) {
@@ -88,7 +109,15 @@ record Plan(
     }
     // Even without limits a cgroup gives per-exec usage, pause and a kill that nothing escapes.
     boolean cgroup = cgroups.limits() || cgroups.pause() || cgroups.usage();
-    return new Plan(net.enabled() && !egress, egress, landlock, ports, cgroup, limits);
+    return new Plan(
+        net.enabled() && !egress,
+        egress,
+        landlock,
+        ports,
+        cgroup,
+        limits,
+        seccompName,
+        program);
   }
 
   private static void skip(boolean bestEffort, List<String> notes, String control, String why) {

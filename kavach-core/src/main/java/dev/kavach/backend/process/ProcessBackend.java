@@ -178,6 +178,10 @@ final class ProcessBackend implements Backend {
           Reason.ENFORCEMENT_FAILED,
           "network.allowed_hosts: sandbox " + sandboxId + " has no egress proxy to route through");
     }
+    String seccomp = plan.seccompProfile();
+    if (seccomp != null) {
+      b.seccomp(run.write("seccomp.bpf", plan.seccompProgram()), seccomp);
+    }
     return b.command(spec.argv());
   }
 

@@ -122,6 +122,9 @@ public final class ProcessBackendProvider implements BackendProvider {
     if (s.landlockPorts()) {
       caps.add(Capability.NETWORK_PORT_RULES);
     }
+    if (s.seccomp()) {
+      caps.add(Capability.SECCOMP);
+    }
     CgroupSupport cg = probed().cgroups();
     if (cg.limits()) {
       caps.addAll(EnumSet.of(Capability.MEMORY_LIMIT, Capability.CPU_LIMIT, Capability.PIDS_LIMIT));
