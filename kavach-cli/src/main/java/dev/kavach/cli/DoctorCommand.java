@@ -1,6 +1,8 @@
 package dev.kavach.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.kavach.backend.process.HostSupport;
+import dev.kavach.backend.process.ProcessBackendProvider;
 import dev.kavach.internal.host.CgroupLayout;
 import dev.kavach.internal.host.HostProbe;
 import dev.kavach.internal.host.SeccompStatus;
@@ -43,6 +45,11 @@ final class DoctorCommand implements Callable<Integer>, IoStreams.NeedsStreams {
   record Check(String name, boolean ok, String detail, String consequence) {}
 
   static List<Check> checks(HostProbe host) {
+    return checks(host, new ProcessBackendProvider().hostSupport());
+  }
+
+  /** The checks, with what the process launcher's own probe measured. */
+  static List<Check> checks(HostProbe host, HostSupport launcher) {
     List<Check> out = new ArrayList<>();
     out.add(
         new Check("kernel", true, host.kernelRelease(), "Linux namespaces, seccomp and Landlock"));
@@ -63,13 +70,22 @@ final class DoctorCommand implements Callable<Integer>, IoStreams.NeedsStreams {
             sc.available() ? "supported (this JVM: " + sc.mode() + ")" : "kernel without seccomp",
             "seccomp profiles on process, oci and gvisor backends"));
     Optional<List<String>> lsm = host.securityModules();
+    String lsms = lsm.map(l -> "; active LSMs: " + String.join(",", l)).orElse("");
     out.add(
         new Check(
             "landlock",
-            lsm.map(l -> l.contains("landlock")).orElse(false),
-            lsm.map(l -> "active LSMs: " + String.join(",", l))
-                .orElse("securityfs not mounted: the process launcher's probe decides"),
-            "filesystem and TCP port rules on the process backend"));
+            launcher.landlock(),
+            launcher.landlock()
+                ? "ABI " + launcher.landlockAbi() + " (kavach-launch --probe)" + lsms
+                : "unavailable: " + launcher.landlockReason() + lsms,
+            "filesystem write confinement, TCP port rules (ABI >= 4) and signal and"
+                + " abstract-socket scoping (ABI >= 6) on the process backend"));
+    out.add(
+        new Check(
+            "process-launcher",
+            launcher.usable(),
+            launcher.describe(),
+            "the process backend (kavach-launch, extracted from the jar and verified)"));
     HostProbe.UserNamespaces userns = host.userNamespaces();
     out.add(
         new Check(
