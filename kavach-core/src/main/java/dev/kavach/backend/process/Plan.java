@@ -110,14 +110,7 @@ record Plan(
     // Even without limits a cgroup gives per-exec usage, pause and a kill that nothing escapes.
     boolean cgroup = cgroups.limits() || cgroups.pause() || cgroups.usage();
     return new Plan(
-        net.enabled() && !egress,
-        egress,
-        landlock,
-        ports,
-        cgroup,
-        limits,
-        seccompName,
-        program);
+        net.enabled() && !egress, egress, landlock, ports, cgroup, limits, seccompName, program);
   }
 
   private static void skip(boolean bestEffort, List<String> notes, String control, String why) {

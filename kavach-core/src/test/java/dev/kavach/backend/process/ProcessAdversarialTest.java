@@ -355,7 +355,8 @@ class ProcessAdversarialTest {
                         + m
                         + " &) &); echo forked; sleep "
                         + m)
-                .timeout(Duration.ofSeconds(1))
+                // Long enough for "forked" on a loaded machine; the sleeps last an hour.
+                .timeout(Duration.ofSeconds(5))
                 .build());
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("forked\n");
