@@ -37,6 +37,12 @@ public record ExternalizationPolicy(
     }
   }
 
+  /** A policy that turns the gate off: output is returned as the command wrote it. */
+  public static ExternalizationPolicy disabled() {
+    return new ExternalizationPolicy(
+        false, 50L * 1024 * 1024, Severity.CRITICAL, Severity.HIGH, true);
+  }
+
   /** The Rust crate's defaults. */
   public static ExternalizationPolicy defaults() {
     return new ExternalizationPolicy(

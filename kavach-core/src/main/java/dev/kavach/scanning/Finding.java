@@ -7,9 +7,10 @@ package dev.kavach.scanning;
  * @param severity how bad
  * @param category category, as in the Rust crate ({@code cloud_credential}, {@code pii}, ...)
  * @param message what was detected, for example {@code AWS Access Key detected}
- * @param evidence a shortened, UTF-8-safe excerpt: first 4 characters, {@code ****}, last 4
- * @param stream {@code stdout}, {@code stderr} or a file name
- * @param offset character offset of the match in that stream
+ * @param evidence a masked, UTF-8-safe excerpt: first 4 characters, {@code ****}, last 4 (fewer for
+ *     short matches; none of a known secret)
+ * @param stream {@code stdout}, {@code stderr}, or the workspace path of a copied-out file
+ * @param offset byte offset of the match in that stream
  */
 public record Finding(
     String scanner,
