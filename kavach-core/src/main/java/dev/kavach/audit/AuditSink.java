@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * each configured sink, in order.
  *
  * <pre>{@code
- * AuditSink sink = AuditSink.jsonLines(Path.of("/var/log/kavach/audit.jsonl"));
+ * AuditSink sink = AuditSink.chained(Path.of("/var/log/kavach/audit.jsonl"), AuditKey.fromEnvironment());
  * SandboxConfig config = SandboxConfig.builder().auditSink(sink).build();
  * }</pre>
  */
@@ -38,5 +38,13 @@ public interface AuditSink extends Closeable {
   /** A sink that appends one JSON object per line to a file (created 0600 if missing). */
   static AuditSink jsonLines(Path file) {
     return new JsonLinesAuditSink(file);
+  }
+
+  /**
+   * A sink that appends to a tamper-evident HMAC-SHA256 chain in a file (created 0600 if missing;
+   * an existing chain is verified first and continued). See {@link AuditChain}.
+   */
+  static ChainedAuditSink chained(Path file, AuditKey key) {
+    return ChainedAuditSink.open(file, key);
   }
 }
