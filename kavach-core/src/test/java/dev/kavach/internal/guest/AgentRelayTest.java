@@ -1,0 +1,83 @@
+package dev.kavach.internal.guest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.kavach.internal.exec.Exec;
+import java.io.File;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The host-side relay for QEMU guests ({@code kavach-agent --relay}), as far as can be tested
+ * without sending anything over vsock: on this machine kind the only vsock transport leads to the
+ * machine's own hypervisor, so no test here asks the relay to connect. It must refuse a handshake
+ * that is not {@code CONNECT <port>} by closing, like Firecracker, without touching vsock.
+ */
+@Timeout(30)
+class AgentRelayTest {
+
+  @Test
+  void relayClosesOnAMalformedHandshakeWithoutConnecting(@TempDir Path dir) throws Exception {
+    Path agent = AgentBinary.extract(dir);
+    Path sock = dir.resolve("relay.sock");
+    Path log = dir.resolve("relay.log");
+    Process relay =
+        new ProcessBuilder(List.of(agent.toString(), "--relay", sock.toString(), "--cid", "77"))
+            .redirectInput(new File("/dev/null"))
+            .redirectOutput(log.toFile())
+            .redirectErrorStream(true)
+            .start();
+    try {
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (!Files.exists(sock) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      for (String hello : List.of("CONNECT x\n", "GET / HTTP/1.1\r\n", "CONNECT\n")) {
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+          ch.connect(UnixDomainSocketAddress.of(sock));
+          ch.write(ByteBuffer.wrap(hello.getBytes(StandardCharsets.US_ASCII)));
+          assertThat(ch.read(ByteBuffer.allocate(16))).as(hello).isEqualTo(-1);
+        }
+      }
+      // Nothing was attempted over vsock: a connect attempt would have logged its failure.
+      assertThat(Files.readString(log, StandardCharsets.UTF_8)).isEmpty();
+    } finally {
+      relay.destroy();
+      assertThat(relay.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(sock).doesNotExist();
+  }
+
+  @Test
+  void relayRefusesTheHostAndReservedCids(@TempDir Path dir) {
+    Path agent = AgentBinary.extract(dir);
+    Exec.Result r =
+        Exec.run(
+            Exec.command(
+                    List.of(agent.toString(), "--relay", dir.resolve("s").toString(), "--cid", "2"))
+                .timeout(Duration.ofSeconds(10))
+                .build());
+    assertThat(r.exitValue()).isEqualTo(2);
+    assertThat(r.stderrText()).contains("--relay needs --cid N with N >= 3");
+  }
+
+  @Test
+  void outsideAGuestTheAgentWantsAnExplicitMode(@TempDir Path dir) {
+    Path agent = AgentBinary.extract(dir);
+    Exec.Result r =
+        Exec.run(Exec.command(List.of(agent.toString())).timeout(Duration.ofSeconds(10)).build());
+    assertThat(r.exitValue()).isEqualTo(2);
+    assertThat(r.stderrText()).contains("outside a guest, give --unix PATH or --vsock PORT");
+  }
+}
