@@ -62,7 +62,9 @@ static void die(const char *what) {
   exit(1);
 }
 
-/* Reads key=value from the kernel command line, or NULL. */
+/* Reads key=value (or a bare key, as "") from the kernel command line, or NULL. The kernel keeps
+ * dotted words such as kavach.port for itself (module parameters), so they are read here rather
+ * than from argv. */
 static const char *cmdline_value(const char *key, char *buf, size_t size) {
   int fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return NULL;
@@ -73,8 +75,8 @@ static const char *cmdline_value(const char *key, char *buf, size_t size) {
   line[n] = 0;
   size_t klen = strlen(key);
   for (char *tok = strtok(line, " \n"); tok != NULL; tok = strtok(NULL, " \n")) {
-    if (strncmp(tok, key, klen) == 0 && tok[klen] == '=') {
-      snprintf(buf, size, "%s", tok + klen + 1);
+    if (strncmp(tok, key, klen) == 0 && (tok[klen] == '=' || tok[klen] == 0)) {
+      snprintf(buf, size, "%s", tok[klen] == '=' ? tok + klen + 1 : "");
       return buf;
     }
   }
@@ -84,7 +86,9 @@ static const char *cmdline_value(const char *key, char *buf, size_t size) {
 static void mount_one(const char *src, const char *dst, const char *type, unsigned long flags,
                       const char *data) {
   mkdir(dst, 0755); /* exists on a prepared root; created on an initramfs */
-  if (mount(src, dst, type, flags, data) < 0 && errno != EBUSY) {
+  int absent_ok = strcmp(type, "configfs") == 0; /* optional: only attestation needs it */
+  if (mount(src, dst, type, flags, data) < 0 && errno != EBUSY &&
+      !(absent_ok && (errno == ENOENT || errno == ENODEV))) {
     fprintf(stderr, "kavach-agent: mount %s on %s: %s\n", type, dst, strerror(errno));
   }
 }
