@@ -15,6 +15,8 @@ import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.FilesystemRule;
 import dev.kavach.policy.SandboxPolicy;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -53,6 +55,7 @@ final class ProcessBackend implements Backend {
   private final int gid;
   private final Set<Exec.Running> running = ConcurrentHashMap.newKeySet();
   private final boolean bestEffort;
+  private final boolean ownedWorkspace;
   private volatile @Nullable Path workspace;
   private volatile @Nullable SandboxCgroup cgroup;
 
@@ -69,6 +72,7 @@ final class ProcessBackend implements Backend {
     this.plan = plan;
     this.notes = List.copyOf(notes);
     this.bestEffort = policy.bestEffort();
+    this.ownedWorkspace = config.workdir() == null;
     if (host.euid() == 0) {
       // Per sandbox, so two sandboxes never share an owner of anything.
       this.uid = SANDBOX_UID_BASE + RANDOM.nextInt(SANDBOX_UID_COUNT);
@@ -87,6 +91,18 @@ final class ProcessBackend implements Backend {
 
   @Override
   public void start(Path ws) {
+    RunDir.checkBase();
+    if (ownedWorkspace && uid != HostProbe.system().uid()) {
+      // The sandbox's own fresh workspace belongs to its uid, so it is bound as is; a caller's
+      // directory is never chowned: the launcher idmaps it instead (its owner acts as the uid).
+      try {
+        Files.setAttribute(ws, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(ws, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+      } catch (IOException e) {
+        throw new KavachException(
+            Reason.IO, "cannot give workspace " + ws + " to the sandbox's uid: " + e, e);
+      }
+    }
     if (plan.cgroup()) {
       // Limits fail closed here (or are noted under best effort); see SandboxCgroup#create.
       cgroup = SandboxCgroup.create(sandboxId, plan.limits(), bestEffort, HostProbe.system());

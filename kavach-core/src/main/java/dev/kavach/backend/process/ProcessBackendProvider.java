@@ -99,7 +99,16 @@ public final class ProcessBackendProvider implements BackendProvider {
     if (!p.support().usable()) {
       return Availability.unavailable(p.support().describe());
     }
-    return Availability.available(p.support().describe());
+    CgroupSupport cg = p.cgroups();
+    String cgroups =
+        cg.limits()
+            ? "cgroup limits ok"
+            : "no cgroup limits ("
+                + cg.reason()
+                + ")"
+                + (cg.pause() ? "; pause ok" : "")
+                + (cg.usage() ? "; usage ok" : "");
+    return Availability.available(p.support().describe() + "; " + cgroups);
   }
 
   @Override

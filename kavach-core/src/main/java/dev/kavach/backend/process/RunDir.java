@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 /**
  * The private directory through which one exec's secrets, environment and seccomp program reach the
@@ -24,19 +25,29 @@ final class RunDir implements AutoCloseable {
   /** The prefix of every run directory, for leak checks. */
   static final String PREFIX = "kavach-";
 
+  /** The names this package writes into a run directory. */
+  static final List<String> FILES = List.of("status", "env", "secrets", "seccomp.bpf");
+
   private final Path dir;
 
   private RunDir(Path dir) {
     this.dir = dir;
   }
 
-  /** Creates the run directory of one exec. */
-  static RunDir create(String execId) {
+  /**
+   * Checks that {@link #BASE} is a tmpfs (once per sandbox: finding a file store reads the mount
+   * table).
+   */
+  static void checkBase() {
     if (!isTmpfs(BASE)) {
       throw new KavachException(
           Reason.LAUNCH_FAILED,
           BASE + " is not a tmpfs; refusing to write secrets and the environment to disk");
     }
+  }
+
+  /** Creates the run directory of one exec ({@link #checkBase} must have passed). */
+  static RunDir create(String execId) {
     Path dir = BASE.resolve(PREFIX + execId);
     try {
       Files.createDirectory(
@@ -92,7 +103,15 @@ final class RunDir implements AutoCloseable {
   @Override
   public void close() {
     try {
-      Trees.deleteRecursively(dir);
+      // The launcher unlinked what it read; usually only the status file is left.
+      for (String name : FILES) {
+        Files.deleteIfExists(dir.resolve(name));
+      }
+      try {
+        Files.delete(dir);
+      } catch (java.nio.file.DirectoryNotEmptyException e) {
+        Trees.deleteRecursively(dir);
+      }
     } catch (IOException e) {
       throw new KavachException(Reason.IO, "cannot remove run directory " + dir + ": " + e, e);
     }
