@@ -2,19 +2,15 @@ package dev.kavach.backend.process.seccomp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kavach.internal.exec.Exec;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,78 +34,13 @@ import org.junit.jupiter.params.provider.ValueSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 class SeccompEnforcementTest {
-  private static final String KILLED = "killed:SIGSYS";
-
   /** Where the test's directory (the probe script) appears inside the sandbox. */
   private static final String PROBE_DIR = "/tmp/kavach-probe";
-
-  /**
-   * What each probe of {@code probe.py} must give under basic and strict with an isolated network.
-   * "host" means whatever the kernel answers without the filter.
-   */
-  private static final Map<String, String[]> EXPECTED = new LinkedHashMap<>();
-
-  /** Probes whose filtered answer is also the kernel's own (allowed calls, ENOSYS numbers). */
-  private static final Set<String> SAME_WITHOUT_FILTER =
-      Set.of(
-          "threads_and_fork",
-          "clone_plain",
-          "personality_query",
-          "tcgets",
-          "socket_unix",
-          "socket_netlink_route",
-          "unknown_number");
-
-  static {
-    expect("threads_and_fork", "ok", "ok");
-    expect("unshare_user", "EPERM", "EPERM");
-    expect("unshare_net", "EPERM", "EPERM");
-    expect("clone_newuser", "EPERM", "EPERM");
-    expect("clone_newns", "EPERM", "EPERM");
-    expect("clone_plain", "ok", "ok");
-    expect("clone3", "ENOSYS", "ENOSYS");
-    expect("setns", "EPERM", "EPERM");
-    expect("mount", "EPERM", "EPERM");
-    expect("chroot", "EPERM", "EPERM");
-    expect("open_tree", "EPERM", "EPERM");
-    expect("fsopen", "EPERM", "EPERM");
-    expect("sethostname", "EPERM", "EPERM");
-    expect("ptrace_traceme", "EPERM", "EPERM");
-    expect("process_vm_readv", "EPERM", "EPERM");
-    expect("pidfd_getfd", "EPERM", "EPERM");
-    expect("kcmp", "EPERM", "EPERM");
-    expect("io_uring_setup", "EPERM", "EPERM");
-    expect("keyctl", "EPERM", "EPERM");
-    expect("add_key", "EPERM", "EPERM");
-    expect("bpf", "EPERM", "EPERM");
-    expect("perf_event_open", "EPERM", "EPERM");
-    expect("userfaultfd", "EPERM", "EPERM");
-    expect("personality_no_aslr", "EPERM", "EPERM");
-    expect("personality_query", "ok", "ok");
-    expect("tiocsti", "EPERM", "EPERM");
-    expect("tiocsti_high_bits", "EPERM", "EPERM");
-    expect("tioclinux", "EPERM", "EPERM");
-    expect("tcgets", "ENOTTY", "ENOTTY");
-    expect("socket_unix", "ok", "ok");
-    expect("socket_netlink_route", "ok", "ok");
-    expect("socket_inet", "EAFNOSUPPORT", "EAFNOSUPPORT");
-    expect("socket_inet6", "EAFNOSUPPORT", "EAFNOSUPPORT");
-    expect("socket_packet", "EAFNOSUPPORT", "EAFNOSUPPORT");
-    expect("socket_vsock", "EAFNOSUPPORT", "EAFNOSUPPORT");
-    expect("default_deny", "host", "ENOSYS"); // a call strict does not list
-    expect("unknown_number", "ENOSYS", "ENOSYS");
-    expect("fatal_x32_getpid", KILLED, KILLED);
-    expect("fatal_i386_getpid", KILLED, KILLED);
-  }
-
-  private static void expect(String probe, String basic, String strict) {
-    EXPECTED.put(probe, new String[] {basic, strict});
-  }
 
   private Path dir;
   private Path bwrap;
   private Path python;
-  private String numbers;
+  private List<String> probeArgs;
   private final Map<String, Map<String, String>> probeRuns = new HashMap<>();
 
   @BeforeAll
@@ -126,14 +57,8 @@ class SeccompEnforcementTest {
     HostTools.require(
         smoke.exitValue() == 0,
         "bwrap cannot create a sandbox here: " + smoke.stderrText().strip());
-    Map<String, Object> nr = new LinkedHashMap<>();
-    SyscallTable table = Arch.host().syscalls();
-    table.byNumber().forEach((n, name) -> nr.put(name, n));
-    nr.put("__max", table.maxNumber());
-    numbers = new ObjectMapper().writeValueAsString(nr);
-    try (InputStream in = getClass().getResourceAsStream("probe.py")) {
-      Files.write(dir.resolve("probe.py"), in.readAllBytes());
-    }
+    probeArgs = Probes.arguments();
+    Probes.install(dir);
   }
 
   /**
@@ -196,24 +121,12 @@ class SeccompEnforcementTest {
     if (cached != null) {
       return cached;
     }
-    List<String> cmd =
-        new ArrayList<>(List.of(python.toString(), PROBE_DIR + "/probe.py", numbers));
-    for (String p : EXPECTED.keySet()) {
-      if (!p.startsWith("fatal_")
-          || Arch.host() == Arch.X86_64) { // x32 and int 0x80 are x86 things
-        cmd.add(p);
-      }
-    }
+    List<String> cmd = new ArrayList<>(List.of(python.toString(), PROBE_DIR + "/probe.py"));
+    cmd.addAll(probeArgs);
     Exec.Result r = run(profile, networkIsolated, cmd);
     assertThat(r.exitValue()).as("probe run under %s: %s", key, r.stderrText()).isZero();
-    Map<String, String> results = new LinkedHashMap<>();
-    for (String line : r.stdoutText().split("\n")) {
-      String[] f = line.strip().split(" ", 2);
-      if (f.length == 2) {
-        results.put(f[0], f[1]);
-      }
-    }
-    assertThat(results).as("probe output under %s", key).hasSize(cmd.size() - 3);
+    Map<String, String> results = Probes.parse(r.stdoutText());
+    assertThat(results).as("probe output under %s", key).hasSize(probeArgs.size() - 1);
     probeRuns.put(key, results);
     return results;
   }
@@ -224,14 +137,13 @@ class SeccompEnforcementTest {
       throws IOException {
     Map<String, String> host = probes(null, true);
     Map<String, String> filtered = probes(profile, true);
-    int column = profile.equals("basic") ? 0 : 1;
     List<String> wrong = new ArrayList<>();
     filtered.forEach(
         (probe, got) -> {
-          String want = EXPECTED.get(probe)[column];
-          if (want.equals("host")) {
-            want = host.get(probe);
-          } else if (!SAME_WITHOUT_FILTER.contains(probe) && want.equals(host.get(probe))) {
+          String want = Probes.expected(profile, probe, host);
+          if (Probes.fixed(profile, probe)
+              && !Probes.SAME_WITHOUT_FILTER.contains(probe)
+              && want.equals(host.get(probe))) {
             wrong.add(
                 probe
                     + ": the kernel answers "
