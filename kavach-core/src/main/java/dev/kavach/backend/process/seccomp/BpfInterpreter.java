@@ -66,7 +66,7 @@ public final class BpfInterpreter {
   public Outcome execute(SeccompData d) {
     int a = 0;
     int x = 0;
-    int[] mem = new int[Bpf.MEM_WORDS];
+    int[] mem = null; // allocated by the first store; the checker refuses a load before one
     int pc = 0;
     int steps = 0;
     while (true) {
@@ -90,8 +90,12 @@ public final class BpfInterpreter {
                   case Bpf.MEM -> mem[kk];
                   default -> kk;
                 };
-        case Bpf.ST -> mem[kk] = a;
-        case Bpf.STX -> mem[kk] = x;
+        case Bpf.ST, Bpf.STX -> {
+          if (mem == null) {
+            mem = new int[Bpf.MEM_WORDS];
+          }
+          mem[kk] = Bpf.cls(c) == Bpf.ST ? a : x;
+        }
         case Bpf.ALU -> a = alu(c, a, (c & Bpf.X) != 0 ? x : kk);
         case Bpf.JMP -> next += jump(c, a, (c & Bpf.X) != 0 ? x : kk, pc);
         case Bpf.RET -> {

@@ -68,8 +68,10 @@ final class FilterSpec {
     SyscallTable table = arch.syscalls();
     Decision[] decisions = new Decision[table.maxNumber() + 1];
     Decision byDefault = new Decision(profile.defaultAction(), List.of());
-    for (Integer nr : table.byNumber().keySet()) {
-      decisions[nr] = byDefault;
+    for (int nr = 0; nr < decisions.length; nr++) {
+      if (table.name(nr) != null) {
+        decisions[nr] = byDefault;
+      }
     }
     for (SyscallRule rule : profile.rules()) {
       Decision d = new Decision(rule.action(), rule.casesFor(networkIsolated));

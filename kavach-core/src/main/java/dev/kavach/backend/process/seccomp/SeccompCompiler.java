@@ -3,7 +3,11 @@ package dev.kavach.backend.process.seccomp;
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -89,6 +93,21 @@ public final class SeccompCompiler {
 
   private static final int HOT_WEIGHT = 16;
 
+  /** {@link #HOT} as extra weights indexed by number, per architecture. */
+  private static final Map<Arch, long[]> HOT_WEIGHTS = hotWeights();
+
+  private static Map<Arch, long[]> hotWeights() {
+    Map<Arch, long[]> m = new EnumMap<>(Arch.class);
+    for (Arch arch : Arch.values()) {
+      long[] w = new long[arch.syscalls().maxNumber() + 1];
+      for (String name : HOT) {
+        arch.syscalls().number(name).ifPresent(nr -> w[nr] = HOT_WEIGHT);
+      }
+      m.put(arch, w);
+    }
+    return Collections.unmodifiableMap(m);
+  }
+
   private SeccompCompiler() {}
 
   /**
@@ -158,12 +177,11 @@ public final class SeccompCompiler {
 
   /** Splits the number space into runs of equal outcome, covering 0 to 2^32-1. */
   private static List<Run> runs(FilterSpec spec) {
-    SyscallTable table = spec.arch().syscalls();
+    long[] hot = HOT_WEIGHTS.get(spec.arch());
     List<Run> runs = new ArrayList<>();
     for (int nr = 0; nr <= spec.maxNumber(); nr++) {
       FilterSpec.Decision d = spec.decision(nr);
-      String name = table.name(nr);
-      long weight = name != null && HOT.contains(name) ? HOT_WEIGHT : 0;
+      long weight = hot[nr];
       if (d != null && d.hasCases()) {
         runs.add(new Run(nr, nr, d.fallback(), d, 1 + weight));
         continue;
@@ -178,7 +196,7 @@ public final class SeccompCompiler {
   private static void add(List<Run> runs, long start, long end, SeccompAction a, long weight) {
     if (!runs.isEmpty()) {
       Run last = runs.get(runs.size() - 1);
-      if (last.checks == null && last.action.equals(a) && last.end + 1 == start) {
+      if (last.checks == null && last.action.ret() == a.ret() && last.end + 1 == start) {
         runs.set(runs.size() - 1, new Run(last.start, end, a, null, last.weight + weight));
         return;
       }
@@ -192,13 +210,15 @@ public final class SeccompCompiler {
       leaf(asm, runs.get(lo));
       return;
     }
-    // Split where the weights on both sides are closest: hot calls get short paths.
+    // Split where the weights on both sides are closest: hot calls get short paths. The prefix
+    // sums grow, so the split is next to where they cross the middle.
+    long middle = prefix[lo] + (prefix[hi + 1] - prefix[lo]) / 2;
+    int cross = Arrays.binarySearch(prefix, lo + 1, hi + 1, middle);
+    cross = cross >= 0 ? cross : -cross - 1;
     int best = lo + 1;
     long bestDiff = Long.MAX_VALUE;
-    for (int s = lo + 1; s <= hi; s++) {
-      long left = prefix[s] - prefix[lo];
-      long right = prefix[hi + 1] - prefix[s];
-      long diff = Math.abs(left - right);
+    for (int s = Math.max(lo + 1, cross - 1); s <= Math.min(hi, cross + 1); s++) {
+      long diff = Math.abs((prefix[s] - prefix[lo]) - (prefix[hi + 1] - prefix[s]));
       if (diff < bestDiff) {
         bestDiff = diff;
         best = s;

@@ -22,6 +22,9 @@ public final class SyscallTable {
   private final Map<String, Integer> byName;
   private final NavigableMap<Integer, String> byNumber;
 
+  /** Names indexed by number, null in gaps: the compiler's hot path looks numbers up here. */
+  private final String[] names;
+
   private SyscallTable(Arch arch, Map<String, Integer> byName) {
     this.arch = arch;
     this.byName = Collections.unmodifiableMap(byName);
@@ -35,6 +38,8 @@ public final class SyscallTable {
           }
         });
     this.byNumber = Collections.unmodifiableNavigableMap(numbers);
+    this.names = new String[numbers.lastKey() + 1];
+    numbers.forEach((nr, name) -> names[nr] = name);
   }
 
   private static Map<Arch, SyscallTable> loadAll() {
@@ -75,7 +80,7 @@ public final class SyscallTable {
 
   /** The name of a system call number, or null if the number is not in the table. */
   public @Nullable String name(int nr) {
-    return byNumber.get(nr);
+    return nr >= 0 && nr < names.length ? names[nr] : null;
   }
 
   /** Names and numbers, ordered by number. */
