@@ -7,24 +7,18 @@ import dev.kavach.backend.Backend;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
-import dev.kavach.internal.exec.Exec;
-import dev.kavach.internal.fs.Trees;
 import dev.kavach.internal.guest.AgentBinary;
 import dev.kavach.internal.guest.AgentClient;
 import dev.kavach.internal.guest.AgentProtocol;
-import dev.kavach.internal.guest.DriveImage;
-import dev.kavach.internal.guest.GuestExec;
 import dev.kavach.internal.guest.GuestHost;
 import dev.kavach.internal.guest.GuestMachine;
+import dev.kavach.internal.guest.GuestVm;
 import dev.kavach.internal.guest.RootTree;
-import dev.kavach.internal.guest.VsockChannel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -34,10 +28,9 @@ import org.jspecify.annotations.Nullable;
  * One confidential guest for the life of one sandbox: QEMU with the agent's initrd, and
  * kavach-agent in relay mode on the host, which turns Firecracker's vsock handshake on a Unix
  * socket into an AF_VSOCK connection to the guest (Java has no AF_VSOCK). Everything after boot is
- * the same agent exchange as the microVM's.
+ * the same {@link GuestVm} exchange as the microVM's.
  */
 final class CvmBackend implements Backend {
-  private static final Duration LIFETIME = Duration.ofDays(3650);
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final CvmKind kind;
@@ -46,14 +39,8 @@ final class CvmBackend implements Backend {
   private final CvmProbe.Found found;
   private final GuestMachine machine;
   private final GuestHost host;
-  private final Object copyBack = new Object();
 
-  private @Nullable Path runDir;
-  private @Nullable Path workspace;
-  private @Nullable Path workspaceImage;
-  private Exec.@Nullable Running qemu;
-  private Exec.@Nullable Running relay;
-  private @Nullable AgentClient agent;
+  private @Nullable GuestVm vm;
   private @Nullable String attestation;
 
   CvmBackend(
@@ -71,31 +58,26 @@ final class CvmBackend implements Backend {
     this.host = host;
   }
 
+  private Path tool(String name) {
+    return host.tool(name)
+        .orElseThrow(() -> new KavachException(Reason.LAUNCH_FAILED, name + " not found"));
+  }
+
   @Override
   public void start(Path ws) {
+    GuestVm v = GuestVm.create(kind.backend, id, ws, tool("debugfs"));
+    vm = v;
+    Path dir = v.runDir();
     try {
-      Path dir =
-          Files.createDirectory(
-              Path.of("/dev/shm", "kavach-" + id),
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      runDir = dir;
-      workspace = ws;
       Path agentBinary = AgentBinary.extract(dir);
       Path busybox = found.busybox().orElseThrow();
-      byte[] initrd =
+      Path initrd = dir.resolve("initrd.cpio");
+      Files.write(
+          initrd,
           Initrd.build(
-              AgentBinary.bytes(), Files.readAllBytes(busybox), RootTree.applets(host, busybox));
-      Path initrdFile = dir.resolve("initrd.cpio");
-      Files.write(initrdFile, initrd);
+              AgentBinary.bytes(), Files.readAllBytes(busybox), RootTree.applets(host, busybox)));
       Path wsImage = dir.resolve("workspace.ext4");
-      DriveImage.build(
-          host.tool("mkfs.ext4")
-              .orElseThrow(() -> new KavachException(Reason.LAUNCH_FAILED, "mkfs.ext4 not found")),
-          ws,
-          wsImage,
-          "workspace",
-          256);
-      workspaceImage = wsImage;
+      v.buildWorkspaceDrive(tool("mkfs.ext4"), wsImage, 256);
       // vhost-vsock CIDs are host-wide; a random one in a 2^31 range does not collide in practice,
       // and QEMU refuses to start (an error, not a mix-up) if it does.
       long cid = 3L + (RANDOM.nextInt() & 0x7fff_fff0);
@@ -107,52 +89,20 @@ final class CvmBackend implements Backend {
               machine,
               found.firmware().orElseThrow(),
               found.kernel().orElseThrow(),
-              initrdFile,
+              initrd,
               QemuCommand.cmdline(AgentProtocol.DEFAULT_PORT),
               wsImage,
               cid,
               intSetting("cbitpos", 51),
               intSetting("reduced-phys-bits", 1));
       Path uds = dir.resolve("v.sock");
-      relay =
-          Exec.start(
-              Exec.command(
-                      List.of(
-                          agentBinary.toString(),
-                          "--relay",
-                          uds.toString(),
-                          "--cid",
-                          Long.toString(cid)))
-                  .timeout(LIFETIME)
-                  .outputLimit(64 * 1024)
-                  .build());
-      qemu =
-          Exec.start(
-              Exec.command(cmd.argv())
-                  .cwd(dir)
-                  .env(Map.of("PATH", "/usr/local/bin:/usr/bin:/bin"))
-                  .timeout(LIFETIME)
-                  .outputLimit(64 * 1024)
-                  .build());
+      // Java has no AF_VSOCK: the agent binary itself relays Firecracker's handshake to it.
+      v.launch(
+          List.of(agentBinary.toString(), "--relay", uds.toString(), "--cid", Long.toString(cid)),
+          false);
+      v.launch(cmd.argv(), true);
       AgentClient client =
-          new AgentClient(() -> VsockChannel.connect(uds, AgentProtocol.DEFAULT_PORT));
-      Duration boot = Duration.ofSeconds(intSetting("boot-timeout-seconds", 60));
-      try {
-        VsockChannel.connectWhenReady(uds, AgentProtocol.DEFAULT_PORT, boot).close();
-        client.ping();
-      } catch (IOException e) {
-        String console = killAndRead(qemu);
-        killAndRead(relay);
-        throw new KavachException(
-            Reason.LAUNCH_FAILED,
-            kind.title
-                + " guest did not come up within "
-                + boot
-                + ": "
-                + e.getMessage()
-                + (console.isEmpty() ? "" : "; console: " + console));
-      }
-      agent = client;
+          v.awaitAgent(uds, Duration.ofSeconds(intSetting("boot-timeout-seconds", 60)));
       if (host.setting(kind.key("attest")).map("true"::equals).orElse(false)) {
         attestation = attest(client);
       }
@@ -169,16 +119,6 @@ final class CvmBackend implements Backend {
       throw new KavachException(
           Reason.POLICY_INVALID, kind.key(name) + " (" + v + ") must be an integer", e);
     }
-  }
-
-  private static String killAndRead(Exec.@Nullable Running r) {
-    if (r == null) {
-      return "";
-    }
-    r.kill();
-    Exec.Result res = r.await();
-    String s = (res.stdoutText() + res.stderrText()).strip();
-    return s.length() <= 2000 ? s : "..." + s.substring(s.length() - 2000);
   }
 
   /** A report bound to a fresh nonce, recorded by size and digest (not verified). */
@@ -216,25 +156,11 @@ final class CvmBackend implements Backend {
 
   @Override
   public ExecOutcome exec(ExecSpec spec) {
-    AgentClient client = agent;
-    if (client == null) {
+    GuestVm v = vm;
+    if (v == null) {
       throw new KavachException(Reason.INVALID_STATE, kind.backend + " " + id + " is not running");
     }
-    ExecOutcome outcome = GuestExec.run(client, spec, "/workspace", enforcement());
-    copyWorkspaceBack();
-    return outcome;
-  }
-
-  private void copyWorkspaceBack() {
-    Path image = workspaceImage;
-    Path ws = workspace;
-    Path dir = runDir;
-    if (image == null || ws == null || dir == null) {
-      return;
-    }
-    synchronized (copyBack) {
-      DriveImage.readBack(host.tool("debugfs").orElseThrow(), image, ws, dir);
-    }
+    return v.exec(spec, enforcement());
   }
 
   Enforcement enforcement() {
@@ -262,37 +188,18 @@ final class CvmBackend implements Backend {
 
   @Override
   public void stop() {
-    AgentClient client = agent;
-    if (client != null) {
-      client.killAll();
+    GuestVm v = vm;
+    if (v != null) {
+      v.stop();
     }
   }
 
   @Override
   public void destroy() {
-    agent = null;
-    List<Exception> errors = new ArrayList<>();
-    killAndRead(qemu);
-    qemu = null;
-    killAndRead(relay);
-    relay = null;
-    try {
-      copyWorkspaceBack();
-    } catch (RuntimeException e) {
-      errors.add(e);
-    }
-    Path dir = runDir;
-    runDir = null;
-    if (dir != null) {
-      try {
-        Trees.deleteRecursively(dir);
-      } catch (IOException e) {
-        errors.add(e);
-      }
-    }
-    if (!errors.isEmpty()) {
-      throw new KavachException(
-          Reason.IO, kind.backend + " " + id + " cleanup: " + errors.get(0), errors.get(0));
+    GuestVm v = vm;
+    vm = null;
+    if (v != null) {
+      v.destroy();
     }
   }
 }

@@ -11,11 +11,11 @@ import dev.kavach.internal.exec.Exec;
 import dev.kavach.internal.fs.Trees;
 import dev.kavach.internal.guest.AgentBinary;
 import dev.kavach.internal.guest.GuestHost;
+import dev.kavach.internal.guest.GuestVm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,14 +48,7 @@ final class SgxBackend implements Backend {
 
   @Override
   public void start(Path ws) {
-    try {
-      runDir =
-          Files.createDirectory(
-              Path.of("/dev/shm", "kavach-" + id),
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    } catch (IOException e) {
-      throw new KavachException(Reason.IO, "sgx run directory: " + e, e);
-    }
+    runDir = GuestVm.runDirectory("sgx", id);
     workspace = ws;
     Optional<String> configured = host.setting("kavach.sgx.signing-key");
     if (configured.isPresent()) {

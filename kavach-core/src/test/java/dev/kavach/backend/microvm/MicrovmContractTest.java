@@ -1,31 +1,14 @@
 package dev.kavach.backend.microvm;
 
-import dev.kavach.Sandbox;
 import dev.kavach.backend.BackendProvider;
-import dev.kavach.testing.BackendContract;
-import java.nio.file.Path;
-import java.util.List;
+import dev.kavach.internal.guest.GuestBackendContract;
 
-/**
- * The contract on a real Firecracker microVM. It skips with the probe's reason on hosts without
- * hardware virtualization, which includes this project's CI machine kind (PVM /dev/kvm), so CI does
- * not install firecracker.
- */
-class MicrovmContractTest extends BackendContract {
-  private final MicrovmBackendProvider provider = new MicrovmBackendProvider();
+/** The contract on a real Firecracker microVM; skips with the probe's reason elsewhere. */
+class MicrovmContractTest extends GuestBackendContract {
+  private final BackendProvider provider = new MicrovmBackendProvider();
 
   @Override
   protected BackendProvider provider() {
     return provider;
-  }
-
-  @Override
-  protected boolean installedByCi() {
-    return false;
-  }
-
-  @Override
-  protected List<Path> hostResources(Sandbox sandbox) {
-    return List.of(Path.of("/dev/shm", "kavach-" + sandbox.id()));
   }
 }

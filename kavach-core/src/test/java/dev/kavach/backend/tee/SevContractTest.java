@@ -1,30 +1,14 @@
 package dev.kavach.backend.tee;
 
-import dev.kavach.Sandbox;
 import dev.kavach.backend.BackendProvider;
-import dev.kavach.testing.BackendContract;
-import java.nio.file.Path;
-import java.util.List;
+import dev.kavach.internal.guest.GuestBackendContract;
 
-/**
- * The contract on an SEV-SNP host. It skips with the probe's reason elsewhere, which includes this
- * project's CI machine kind (no SEV-SNP), so CI installs nothing for it.
- */
-class SevContractTest extends BackendContract {
+/** The contract in a real SEV-SNP guest; skips with the probe's reason elsewhere. */
+class SevContractTest extends GuestBackendContract {
   private final BackendProvider provider = new SevBackendProvider();
 
   @Override
   protected BackendProvider provider() {
     return provider;
-  }
-
-  @Override
-  protected boolean installedByCi() {
-    return false;
-  }
-
-  @Override
-  protected List<Path> hostResources(Sandbox sandbox) {
-    return List.of(Path.of("/dev/shm", "kavach-" + sandbox.id()));
   }
 }

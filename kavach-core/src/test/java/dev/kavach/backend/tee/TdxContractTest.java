@@ -1,30 +1,14 @@
 package dev.kavach.backend.tee;
 
-import dev.kavach.Sandbox;
 import dev.kavach.backend.BackendProvider;
-import dev.kavach.testing.BackendContract;
-import java.nio.file.Path;
-import java.util.List;
+import dev.kavach.internal.guest.GuestBackendContract;
 
-/**
- * The contract on a TDX host. It skips with the probe's reason elsewhere, which includes this
- * project's CI machine kind (no TDX), so CI installs nothing for it.
- */
-class TdxContractTest extends BackendContract {
+/** The contract in a real TDX guest; skips with the probe's reason elsewhere. */
+class TdxContractTest extends GuestBackendContract {
   private final BackendProvider provider = new TdxBackendProvider();
 
   @Override
   protected BackendProvider provider() {
     return provider;
-  }
-
-  @Override
-  protected boolean installedByCi() {
-    return false;
-  }
-
-  @Override
-  protected List<Path> hostResources(Sandbox sandbox) {
-    return List.of(Path.of("/dev/shm", "kavach-" + sandbox.id()));
   }
 }

@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -31,10 +30,7 @@ public final class AgentHarness implements AutoCloseable {
 
   /** Starts an agent and its shim for this id and waits until the agent answers a ping. */
   public static AgentHarness start(String id) throws IOException {
-    Path runDir =
-        Files.createDirectory(
-            Path.of("/dev/shm", "kavach-" + id),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path runDir = GuestVm.runDirectory("agent", id);
     Path binary = AgentBinary.extract(runDir);
     Path agentSocket = runDir.resolve("agent.sock");
     Process p =
