@@ -34,5 +34,10 @@ module dev.kavach.core {
       dev.kavach.backend.microvm.MicrovmBackendProvider,
       dev.kavach.backend.tee.SgxBackendProvider,
       dev.kavach.backend.tee.SevBackendProvider,
-      dev.kavach.backend.tee.TdxBackendProvider;
+      dev.kavach.backend.tee.TdxBackendProvider,
+      dev.kavach.backend.oci.OciBackendProvider,
+      dev.kavach.backend.oci.OciCrunBackendProvider,
+      dev.kavach.backend.oci.OciRuncBackendProvider,
+      dev.kavach.backend.gvisor.GvisorBackendProvider,
+      dev.kavach.backend.syagnos.SyAgnosBackendProvider;
 }

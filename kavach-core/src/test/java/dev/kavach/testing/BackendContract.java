@@ -82,6 +82,15 @@ public abstract class BackendContract {
     return true;
   }
 
+  /**
+   * Processes of a sandbox whose command line contains {@code marker}, as "pid: cmdline". The
+   * default looks at the host's {@code /proc}; a backend whose commands are not host processes but
+   * can still be listed (gVisor's sandbox) adds what it sees inside, while the sandbox exists.
+   */
+  protected List<String> processesMatching(Sandbox sandbox, String marker) {
+    return Leftovers.processesMatching(marker);
+  }
+
   /** The shell used by the contract's commands. */
   protected List<String> sh(String script) {
     return List.of("/bin/sh", "-c", script);
@@ -254,7 +263,7 @@ public abstract class BackendContract {
     assertThat(r.timedOut()).isTrue();
     assertThat(r.stdoutText()).isEqualTo("before\n");
     assertThat(r.duration()).isLessThan(Duration.ofSeconds(30));
-    assertThat(Leftovers.processesMatchingAfter(m, 5000)).isEmpty();
+    assertThat(processesMatchingAfter(s, m, 5000)).isEmpty();
   }
 
   @Test
@@ -302,14 +311,14 @@ public abstract class BackendContract {
     try {
       Future<ExecResult> running = pool.submit(() -> s.exec(sh("sleep " + m)));
       if (commandsAreHostProcesses()) {
-        assertThat(awaitProcess(m)).as("sleep started").isTrue();
+        assertThat(awaitProcess(s, m)).as("sleep started").isTrue();
       } else {
         Thread.sleep(500);
       }
       s.stop();
       ExecResult r = running.get();
       assertThat(r.succeeded()).isFalse();
-      assertThat(Leftovers.processesMatchingAfter(m, 5000)).isEmpty();
+      assertThat(processesMatchingAfter(s, m, 5000)).isEmpty();
       assertThatThrownBy(() -> s.exec(List.of("true")))
           .isInstanceOf(KavachException.class)
           .extracting(e -> ((KavachException) e).reason())
@@ -374,9 +383,24 @@ public abstract class BackendContract {
     assertThat(new String(r.stdout(), StandardCharsets.ISO_8859_1)).hasSize(7);
   }
 
-  private static boolean awaitProcess(String marker) throws InterruptedException {
+  private List<String> processesMatchingAfter(Sandbox sandbox, String marker, long millis) {
+    long deadline = System.currentTimeMillis() + millis;
+    List<String> found = processesMatching(sandbox, marker);
+    while (!found.isEmpty() && System.currentTimeMillis() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      found = processesMatching(sandbox, marker);
+    }
+    return found;
+  }
+
+  private boolean awaitProcess(Sandbox sandbox, String marker) throws InterruptedException {
     for (int i = 0; i < 500; i++) {
-      if (!Leftovers.processesMatching(marker).isEmpty()) {
+      if (!processesMatching(sandbox, marker).isEmpty()) {
         return true;
       }
       Thread.sleep(10);

@@ -1,0 +1,266 @@
+package dev.kavach.internal.container;
+
+import dev.kavach.KavachException;
+import dev.kavach.KavachException.Reason;
+import dev.kavach.policy.FilesystemRule;
+import dev.kavach.policy.SandboxPolicy;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a container for one sandbox must look like, decided from the policy and the host before
+ * anything is created. The runtime-specific writers (the OCI bundle, podman flags) translate it;
+ * {@link Confirmation} later checks the running container against it.
+ *
+ * @param sandboxId the sandbox's id
+ * @param containerId the runtime's name for the container, {@code kavach-<sandboxId>}
+ * @param uid the uid the agent and every command run as (never 0)
+ * @param gid their gid
+ * @param hostname the container's host name
+ * @param networkIsolated whether the container gets its own empty network namespace
+ * @param readOnlyRoot whether the root filesystem is read-only
+ * @param memoryLimitBytes memory (and memory+swap) limit, 0 for none
+ * @param cpuLimit CPU quota in cores, 0 for none
+ * @param pidsLimit process limit, 0 for none
+ * @param nofile RLIMIT_NOFILE, soft and hard (within the host's hard limit)
+ * @param tmpSizeBytes size of the {@code /tmp} tmpfs
+ * @param binds the policy's filesystem rules (and data dir), each bound at the same path
+ * @param rootfs a root filesystem directory, or null for an empty root with {@code systemDirs}
+ * @param systemDirs host directories bound read-only at the same path (empty with a rootfs)
+ * @param maskedFiles host secrets under the system directories, hidden behind an empty file
+ * @param maskedDirs host secret directories, hidden behind an empty read-only tmpfs
+ * @param seccomp the seccomp profile to install, or null for none
+ */
+public record ContainerPlan(
+    String sandboxId,
+    String containerId,
+    int uid,
+    int gid,
+    String hostname,
+    boolean networkIsolated,
+    boolean readOnlyRoot,
+    long memoryLimitBytes,
+    double cpuLimit,
+    int pidsLimit,
+    long nofile,
+    long tmpSizeBytes,
+    List<FilesystemRule> binds,
+    @Nullable Path rootfs,
+    List<String> systemDirs,
+    List<String> maskedFiles,
+    List<String> maskedDirs,
+    @Nullable OciSeccomp seccomp) {
+
+  /** Where the agent binary appears inside the container. */
+  public static final String AGENT = "/.kavach/kavach-agent-oci";
+
+  /** Where the agent's run directory (spec and status files) appears inside the container. */
+  public static final String RUN = "/.kavach/run";
+
+  /** Where the workspace appears inside the container. */
+  public static final String WORKSPACE = "/workspace";
+
+  /**
+   * First uid (and gid) handed to sandboxes; 2^24 follow it. The same range as the process
+   * backend's: no distribution allocates it, and a uid is drawn per sandbox, so two sandboxes never
+   * share an owner of anything. The command never holds host root; the workspace is handed to this
+   * uid for the sandbox's life (see {@link WorkspaceOwner}).
+   */
+  public static final int SANDBOX_UID_BASE = 0x7E00_0000;
+
+  private static final int SANDBOX_UID_COUNT = 1 << 24;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
+  /** The size of {@code /tmp} inside the container. */
+  public static final long DEFAULT_TMP_BYTES = 64L << 20;
+
+  /** RLIMIT_NOFILE inside, unless the host's hard limit is lower. */
+  public static final long DEFAULT_NOFILE = 1024;
+
+  /** The CFS period used with {@link #cpuQuotaUs()}. */
+  public static final long CPU_PERIOD_US = 100_000;
+
+  /** Host directories that make an empty root usable: the programs and their configuration. */
+  static final List<String> SYSTEM_DIRS =
+      List.of("/usr", "/bin", "/lib", "/lib32", "/lib64", "/libx32", "/sbin", "/etc");
+
+  /**
+   * Host files under /etc that hold secrets. The command runs as an unprivileged uid that could not
+   * read most of them anyway; masking them also covers a rootful container user and files whose
+   * mode is too loose.
+   */
+  static final List<String> SECRET_FILES =
+      List.of(
+          "/etc/shadow",
+          "/etc/shadow-",
+          "/etc/gshadow",
+          "/etc/gshadow-",
+          "/etc/sudoers",
+          "/etc/security/opasswd",
+          "/etc/krb5.keytab");
+
+  /** Host directories under /etc that hold secrets. */
+  static final List<String> SECRET_DIRS =
+      List.of("/etc/sudoers.d", "/etc/ssl/private", "/etc/credstore", "/etc/credstore.encrypted");
+
+  /** Copies the lists and checks the values that would be dangerous if wrong. */
+  public ContainerPlan {
+    Objects.requireNonNull(sandboxId, "sandboxId");
+    Objects.requireNonNull(containerId, "containerId");
+    binds = List.copyOf(binds);
+    systemDirs = List.copyOf(systemDirs);
+    maskedFiles = List.copyOf(maskedFiles);
+    maskedDirs = List.copyOf(maskedDirs);
+    if (uid <= 0 || gid <= 0) {
+      throw new IllegalArgumentException("uid and gid must not be 0: commands never hold root");
+    }
+  }
+
+  /** The facts about the host that a plan depends on, read once. */
+  public record Host(long nofileHard, List<String> systemDirs, List<String> secrets) {
+
+    /** Copies the lists. */
+    public Host {
+      systemDirs = List.copyOf(systemDirs);
+      secrets = List.copyOf(secrets);
+    }
+
+    /** Reads this host: the JVM's hard RLIMIT_NOFILE, which system directories exist, secrets. */
+    public static Host read() {
+      List<String> dirs = new ArrayList<>();
+      for (String d : SYSTEM_DIRS) {
+        if (Files.isDirectory(Path.of(d))) { // follows the merged-/usr symlinks
+          dirs.add(d);
+        }
+      }
+      List<String> secrets = new ArrayList<>();
+      for (String f : SECRET_FILES) {
+        if (Files.exists(Path.of(f), LinkOption.NOFOLLOW_LINKS)) {
+          secrets.add(f);
+        }
+      }
+      secrets.addAll(sshHostKeys(Path.of("/etc/ssh")));
+      for (String d : SECRET_DIRS) {
+        if (Files.isDirectory(Path.of(d), LinkOption.NOFOLLOW_LINKS)) {
+          secrets.add(d + "/");
+        }
+      }
+      return new Host(
+          Limits.parseHardNofile(dev.kavach.internal.host.HostProbe.read("/proc/self/limits")),
+          dirs,
+          secrets);
+    }
+
+    private static List<String> sshHostKeys(Path dir) {
+      List<String> keys = new ArrayList<>();
+      if (!Files.isDirectory(dir)) {
+        return keys;
+      }
+      try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "ssh_host_*_key")) {
+        for (Path p : s) {
+          keys.add(p.toString());
+        }
+      } catch (IOException e) {
+        throw new KavachException(
+            Reason.IO, "cannot list " + dir + " to mask ssh host keys: " + e.getMessage(), e);
+      }
+      keys.sort(null);
+      return keys;
+    }
+  }
+
+  /**
+   * The plan for one sandbox.
+   *
+   * @param rootfs a root filesystem directory, or null for the host's system directories
+   * @throws KavachException with {@link Reason#POLICY_INVALID} if a filesystem rule's path does not
+   *     exist (a rule is never silently skipped)
+   */
+  public static ContainerPlan of(
+      String sandboxId,
+      SandboxPolicy policy,
+      Host host,
+      @Nullable Path rootfs,
+      @Nullable OciSeccomp seccomp) {
+    List<FilesystemRule> binds = new ArrayList<>(policy.filesystemRules());
+    if (policy.dataDir() != null) {
+      binds.add(FilesystemRule.readWrite(policy.dataDir()));
+    }
+    for (FilesystemRule r : binds) {
+      if (!Files.exists(r.path())) {
+        throw new KavachException(
+            Reason.POLICY_INVALID,
+            "filesystem rule path " + r.path() + " does not exist on this host");
+      }
+    }
+    List<String> files = new ArrayList<>();
+    List<String> dirs = new ArrayList<>();
+    if (rootfs == null) {
+      for (String s : host.secrets()) {
+        if (s.endsWith("/")) {
+          dirs.add(s.substring(0, s.length() - 1));
+        } else {
+          files.add(s);
+        }
+      }
+    }
+    Long mem = policy.memoryLimitMb();
+    Double cpu = policy.cpuLimit();
+    Integer pids = policy.maxPids();
+    int uid = SANDBOX_UID_BASE + RANDOM.nextInt(SANDBOX_UID_COUNT);
+    return new ContainerPlan(
+        sandboxId,
+        "kavach-" + sandboxId,
+        uid,
+        uid,
+        "kavach",
+        policy.network().isolated(),
+        policy.readOnlyRootfs(),
+        mem == null ? 0 : mem * 1024 * 1024,
+        cpu == null ? 0 : cpu,
+        pids == null ? 0 : pids,
+        Math.min(DEFAULT_NOFILE, host.nofileHard()),
+        DEFAULT_TMP_BYTES,
+        binds,
+        rootfs,
+        rootfs == null ? host.systemDirs() : List.of(),
+        files,
+        dirs,
+        seccomp);
+  }
+
+  /** The same plan with another process limit (gVisor adds its own threads to the policy's). */
+  public ContainerPlan withPidsLimit(int limit) {
+    return new ContainerPlan(
+        sandboxId,
+        containerId,
+        uid,
+        gid,
+        hostname,
+        networkIsolated,
+        readOnlyRoot,
+        memoryLimitBytes,
+        cpuLimit,
+        limit,
+        nofile,
+        tmpSizeBytes,
+        binds,
+        rootfs,
+        systemDirs,
+        maskedFiles,
+        maskedDirs,
+        seccomp);
+  }
+
+  /** The CPU quota in microseconds per {@link #CPU_PERIOD_US}, 0 for none. */
+  public long cpuQuotaUs() {
+    return cpuLimit <= 0 ? 0 : Math.max(1000, Math.round(cpuLimit * CPU_PERIOD_US));
+  }
+}
