@@ -56,7 +56,7 @@ public record ContainerPlan(
     List<String> systemDirs,
     List<String> maskedFiles,
     List<String> maskedDirs,
-    @Nullable OciSeccomp seccomp) {
+    @Nullable SeccompJson seccomp) {
 
   /** Where the agent binary appears inside the container. */
   public static final String AGENT = "/.kavach/kavach-agent-oci";
@@ -188,7 +188,7 @@ public record ContainerPlan(
       SandboxPolicy policy,
       Host host,
       @Nullable Path rootfs,
-      @Nullable OciSeccomp seccomp) {
+      @Nullable SeccompJson seccomp) {
     List<FilesystemRule> binds = new ArrayList<>(policy.filesystemRules());
     if (policy.dataDir() != null) {
       binds.add(FilesystemRule.readWrite(policy.dataDir()));

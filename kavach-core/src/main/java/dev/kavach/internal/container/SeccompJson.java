@@ -8,10 +8,10 @@ import java.util.Objects;
  * @param profile the profile's name as the policy gave it ({@code basic}, {@code strict}, a path)
  * @param linuxSeccomp the {@code linux.seccomp} object of an OCI runtime spec, as JSON
  */
-public record OciSeccomp(String profile, String linuxSeccomp) {
+public record SeccompJson(String profile, String linuxSeccomp) {
 
   /** Validates the fields are present. */
-  public OciSeccomp {
+  public SeccompJson {
     Objects.requireNonNull(profile, "profile");
     Objects.requireNonNull(linuxSeccomp, "linuxSeccomp");
   }
