@@ -370,14 +370,18 @@ public abstract class ContainerIsolationContract {
     try {
       Future<ExecResult> running =
           pool.submit(() -> sh(s, "echo \"$API_TOKEN\" > /workspace/seen; sleep " + m));
+      // The runtime client's own argv names the marker at once; the command inside writes the
+      // file just before it sleeps, so wait for the file, then for the sleep inside.
+      Path seen = s.workspace().orElseThrow().resolve("seen");
       long deadline = System.currentTimeMillis() + 60_000;
-      while (processes(s, m).isEmpty() && System.currentTimeMillis() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(processes(s, m)).as("the exec is running").isNotEmpty();
-      assertThat(Leftovers.processesMatching(secret)).as("host argv").isEmpty();
       ExecResult ps = sh(s, "cat /proc/[0-9]*/cmdline | tr '\\000' ' '");
+      while ((!Files.exists(seen) || !ps.stdoutText().contains(m))
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+        ps = sh(s, "cat /proc/[0-9]*/cmdline | tr '\\000' ' '");
+      }
       assertThat(ps.stdoutText()).as("argv inside").contains(m).doesNotContain(secret);
+      assertThat(Leftovers.processesMatching(secret)).as("host argv").isEmpty();
       Path dir = ContainerLayout.BASE.resolve("kavach-" + s.id());
       try (Stream<Path> files = Files.walk(dir)) {
         for (Path f : files.filter(Files::isRegularFile).toList()) {
