@@ -24,7 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +50,8 @@ struct request {
   char *cwd;    /* "" for the agent's default */
   char **argv;  /* NULL-terminated */
   char **env;   /* NULL-terminated */
+  uint8_t *bpf; /* seccomp filter for the command, NULL for none */
+  uint32_t bpf_len;
 };
 
 static void send_error(int conn, int err, const char *step) {
@@ -97,7 +102,22 @@ static int parse_request(const uint8_t *p, uint32_t len, struct request *r) {
   r->argv = take_strings(p, len, &pos, 1);
   if (r->argv == NULL) return -1;
   r->env = take_strings(p, len, &pos, 0);
-  if (r->env == NULL || pos != len) return -1;
+  if (r->env == NULL) return -1;
+  r->bpf = NULL;
+  r->bpf_len = 0;
+  if (pos != len) {
+    /* Optional trailing field: a classic BPF program, 8 bytes per instruction, at most the
+     * kernel's BPF_MAXINSNS (4096). */
+    if (len - pos < 4) return -1;
+    uint32_t n = get_u32(p + pos);
+    pos += 4;
+    if (n != len - pos || n == 0 || n % 8 != 0 || n / 8 > 4096) return -1;
+    r->bpf = malloc(n);
+    if (r->bpf == NULL) return -1;
+    memcpy(r->bpf, p + pos, n);
+    r->bpf_len = n;
+    pos += n;
+  }
   for (char **e = r->env; *e != NULL; e++) {
     if (strchr(*e, '=') == NULL || **e == '=') return -1;
   }
@@ -151,6 +171,17 @@ static void become_command(struct request *r, int in_fd, int out_fd, int err_fd,
   step = "chdir";
   const char *cwd = r->cwd[0] != 0 ? r->cwd : (access("/workspace", X_OK) == 0 ? "/workspace" : "/");
   if (chdir(cwd) < 0) goto fail;
+  if (r->bpf != NULL) {
+    /* Last step before execve, as in the launcher: the filter binds the command, not the agent.
+     * no_new_privs first, which the kernel requires of a process without CAP_SYS_ADMIN and which
+     * keeps a setuid program from shedding the filter's intent. */
+    step = "no_new_privs";
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) goto fail;
+    step = "seccomp";
+    struct sock_fprog prog = {.len = (unsigned short)(r->bpf_len / 8),
+                              .filter = (struct sock_filter *)r->bpf};
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) goto fail;
+  }
   step = "execve";
   exec_command(r);
 fail:;

@@ -7,12 +7,14 @@ import dev.kavach.backend.Backend;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
+import dev.kavach.backend.process.seccomp.BpfProgram;
 import dev.kavach.internal.fs.Trees;
 import dev.kavach.internal.guest.AgentBinary;
 import dev.kavach.internal.guest.AgentProtocol;
 import dev.kavach.internal.guest.DriveImage;
 import dev.kavach.internal.guest.GuestHost;
 import dev.kavach.internal.guest.GuestMachine;
+import dev.kavach.internal.guest.GuestSeccomp;
 import dev.kavach.internal.guest.GuestVm;
 import dev.kavach.internal.guest.RootTree;
 import dev.kavach.internal.host.CgroupLayout;
@@ -24,6 +26,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,6 +41,8 @@ final class MicrovmBackend implements Backend {
   private final MicrovmProbe.Found found;
   private final GuestMachine machine;
   private final GuestHost host;
+  // Compiled once per sandbox: the policy, and so the filter, cannot change while it lives.
+  private final Optional<BpfProgram> seccomp;
 
   private @Nullable GuestVm vm;
   private @Nullable Jailer jailer;
@@ -56,6 +61,7 @@ final class MicrovmBackend implements Backend {
     this.found = found;
     this.machine = machine;
     this.host = host;
+    this.seccomp = GuestSeccomp.compile(config.policy());
   }
 
   private Path tool(String name) {
@@ -166,7 +172,7 @@ final class MicrovmBackend implements Backend {
     if (v == null) {
       throw new KavachException(Reason.INVALID_STATE, "microvm " + id + " is not running");
     }
-    return v.exec(spec, enforcement());
+    return v.exec(spec, enforcement(), seccomp.map(BpfProgram::bytes).orElse(new byte[0]));
   }
 
   Enforcement enforcement() {
@@ -177,6 +183,9 @@ final class MicrovmBackend implements Backend {
             .readOnlyRoot(true)
             .memoryLimitBytes((long) machine.memMib() << 20)
             .cpuLimit(machine.cpuQuota() > 0 && j != null ? machine.cpuQuota() : machine.vcpus());
+    // The agent fails the exec (an error frame) if the guest kernel refuses the filter, so a
+    // filter that is sent is a filter in force.
+    seccomp.ifPresent(p -> e.seccompProfile(p.profileName()).noNewPrivs(true));
     e.note(
         "firecracker microVM: "
             + machine.vcpus()

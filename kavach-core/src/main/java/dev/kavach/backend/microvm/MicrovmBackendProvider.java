@@ -78,6 +78,7 @@ public final class MicrovmBackendProvider implements BackendProvider {
         Capability.RUNS_COMMANDS,
         Capability.NETWORK_ISOLATION,
         Capability.READ_ONLY_ROOT,
+        Capability.SECCOMP,
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.PAUSE,

@@ -7,11 +7,13 @@ import dev.kavach.backend.Backend;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
+import dev.kavach.backend.process.seccomp.BpfProgram;
 import dev.kavach.internal.guest.AgentBinary;
 import dev.kavach.internal.guest.AgentClient;
 import dev.kavach.internal.guest.AgentProtocol;
 import dev.kavach.internal.guest.GuestHost;
 import dev.kavach.internal.guest.GuestMachine;
+import dev.kavach.internal.guest.GuestSeccomp;
 import dev.kavach.internal.guest.GuestVm;
 import dev.kavach.internal.guest.RootTree;
 import java.io.IOException;
@@ -22,6 +24,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,6 +42,8 @@ final class CvmBackend implements Backend {
   private final CvmProbe.Found found;
   private final GuestMachine machine;
   private final GuestHost host;
+  // Compiled once per sandbox: the policy, and so the filter, cannot change while it lives.
+  private final Optional<BpfProgram> seccomp;
 
   private @Nullable GuestVm vm;
   private @Nullable String attestation;
@@ -56,6 +61,7 @@ final class CvmBackend implements Backend {
     this.found = found;
     this.machine = machine;
     this.host = host;
+    this.seccomp = GuestSeccomp.compile(config.policy());
   }
 
   private Path tool(String name) {
@@ -160,7 +166,7 @@ final class CvmBackend implements Backend {
     if (v == null) {
       throw new KavachException(Reason.INVALID_STATE, kind.backend + " " + id + " is not running");
     }
-    return v.exec(spec, enforcement());
+    return v.exec(spec, enforcement(), seccomp.map(BpfProgram::bytes).orElse(new byte[0]));
   }
 
   Enforcement enforcement() {
@@ -177,6 +183,8 @@ final class CvmBackend implements Backend {
                     + machine.memMib()
                     + " MiB of memory the host cannot read, no network device; the workspace"
                     + " drive is not encrypted (the host reads it back)");
+    // The agent fails the exec if the guest kernel refuses the filter: sent means in force.
+    seccomp.ifPresent(p -> e.seccompProfile(p.profileName()).noNewPrivs(true));
     if (attestation != null) {
       e.note(attestation);
     }

@@ -48,6 +48,7 @@ abstract class CvmBackendProvider implements BackendProvider {
     return EnumSet.of(
         Capability.RUNS_COMMANDS,
         Capability.NETWORK_ISOLATION,
+        Capability.SECCOMP,
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.SECRET_ENV,

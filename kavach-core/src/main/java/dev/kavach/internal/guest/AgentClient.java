@@ -98,6 +98,17 @@ public final class AgentClient {
    *     breaks the protocol
    */
   public Result run(ExecSpec spec, String cwd) {
+    return run(spec, cwd, new byte[0]);
+  }
+
+  /**
+   * Runs one command in the guest under a seccomp filter the agent installs right before execve.
+   *
+   * @param seccompBpf the compiled filter, empty for none
+   * @throws KavachException as {@link #run(ExecSpec, String)}; a filter the guest kernel refuses is
+   *     a {@link Reason#LAUNCH_FAILED} naming the {@code seccomp} step: the command did not run
+   */
+  public Result run(ExecSpec spec, String cwd, byte[] seccompBpf) {
     byte[] request;
     try {
       request =
@@ -107,7 +118,8 @@ public final class AgentClient {
               cwd,
               spec.timeout(),
               spec.outputLimit(),
-              spec.stdin().length > 0);
+              spec.stdin().length > 0,
+              seccompBpf);
     } catch (IllegalArgumentException e) {
       throw new KavachException(Reason.LAUNCH_FAILED, "cannot send to the guest agent: " + e, e);
     }

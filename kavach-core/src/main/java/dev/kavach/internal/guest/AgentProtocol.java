@@ -31,6 +31,9 @@ public final class AgentProtocol {
   /** Largest stdin, stdout or stderr chunk. */
   public static final int MAX_CHUNK = 64 * 1024;
 
+  /** The kernel's limit on a classic BPF program (BPF_MAXINSNS). */
+  public static final int MAX_BPF_INSTRUCTIONS = 4096;
+
   /** Largest argv or env list. */
   public static final int MAX_STRINGS = 65536;
 
@@ -146,8 +149,11 @@ public final class AgentProtocol {
    * @param cwd working directory in the guest; empty for the agent's default ({@code /workspace}
    *     when it exists)
    * @param withStdin whether stdin frames follow (otherwise the command reads {@code /dev/null})
+   * @param seccompBpf a classic BPF program (8 bytes per instruction) the agent installs, with
+   *     no_new_privs, in the command's process right before execve; empty for none
    * @throws IllegalArgumentException if a string holds a NUL byte, an env name is empty or holds
-   *     {@code =}, or the request passes {@link #MAX_REQUEST}
+   *     {@code =}, the filter is not whole instructions or passes 4096 of them, or the request
+   *     passes {@link #MAX_REQUEST}
    */
   public static byte[] encodeRequest(
       List<String> argv,
@@ -155,7 +161,8 @@ public final class AgentProtocol {
       String cwd,
       Duration timeout,
       int outputLimit,
-      boolean withStdin) {
+      boolean withStdin,
+      byte[] seccompBpf) {
     if (argv.isEmpty() || argv.size() > MAX_STRINGS || env.size() > MAX_STRINGS) {
       throw new IllegalArgumentException("argv must have 1 to " + MAX_STRINGS + " entries");
     }
@@ -178,6 +185,14 @@ public final class AgentProtocol {
             "environment name (" + e.getKey() + ") must be non-empty without '='");
       }
       writeString(out, "env " + e.getKey(), e.getKey() + "=" + e.getValue());
+    }
+    if (seccompBpf.length > 0) {
+      if (seccompBpf.length % 8 != 0 || seccompBpf.length / 8 > MAX_BPF_INSTRUCTIONS) {
+        throw new IllegalArgumentException(
+            "seccomp filter of " + seccompBpf.length + " bytes is not 1 to 4096 instructions");
+      }
+      writeInt(out, seccompBpf.length);
+      out.writeBytes(seccompBpf);
     }
     if (out.size() > MAX_REQUEST) {
       throw new IllegalArgumentException(

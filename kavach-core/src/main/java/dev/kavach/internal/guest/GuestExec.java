@@ -13,10 +13,12 @@ public final class GuestExec {
    *
    * @param cwd working directory in the guest ({@code /workspace} in a VM)
    * @param enforcement what the backend applied around the guest (VM memory, vCPUs, no NIC, ...)
+   *     and, when {@code seccompBpf} is not empty, the filter the agent installs
+   * @param seccompBpf the compiled filter for the command, empty for none
    */
   public static ExecOutcome run(
-      AgentClient client, ExecSpec spec, String cwd, Enforcement enforcement) {
-    AgentClient.Result r = client.run(spec, cwd);
+      AgentClient client, ExecSpec spec, String cwd, Enforcement enforcement, byte[] seccompBpf) {
+    AgentClient.Result r = client.run(spec, cwd, seccompBpf);
     return new ExecOutcome(
         r.exitCode(),
         r.signal(),

@@ -152,15 +152,16 @@ public final class GuestVm {
   }
 
   /**
-   * Runs one command through the agent in {@code /workspace}, then reads the workspace drive back
-   * (the agent synced the guest before its exit frame, so the image is consistent).
+   * Runs one command through the agent in {@code /workspace}, under {@code seccompBpf} when it is
+   * not empty, then reads the workspace drive back (the agent synced the guest before its exit
+   * frame, so the image is consistent).
    */
-  public ExecOutcome exec(ExecSpec spec, Enforcement enforcement) {
+  public ExecOutcome exec(ExecSpec spec, Enforcement enforcement, byte[] seccompBpf) {
     AgentClient client = agent;
     if (client == null) {
       throw new KavachException(Reason.INVALID_STATE, name + " is not running");
     }
-    ExecOutcome outcome = GuestExec.run(client, spec, "/workspace", enforcement);
+    ExecOutcome outcome = GuestExec.run(client, spec, "/workspace", enforcement, seccompBpf);
     copyWorkspaceBack();
     return outcome;
   }

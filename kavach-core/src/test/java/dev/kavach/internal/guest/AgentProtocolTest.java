@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kavach.KavachException;
 import dev.kavach.backend.ExecSpec;
+import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.testing.Leftovers;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -59,12 +60,24 @@ class AgentProtocolTest {
     assertThatThrownBy(
             () ->
                 AgentProtocol.encodeRequest(
-                    List.of("echo", "a\0b"), Map.of(), "", Duration.ofSeconds(1), 10, false))
+                    List.of("echo", "a\0b"),
+                    Map.of(),
+                    "",
+                    Duration.ofSeconds(1),
+                    10,
+                    false,
+                    new byte[0]))
         .hasMessageContaining("argv[1] contains a NUL byte");
     assertThatThrownBy(
             () ->
                 AgentProtocol.encodeRequest(
-                    List.of("env"), Map.of("A=B", "x"), "", Duration.ofSeconds(1), 10, false))
+                    List.of("env"),
+                    Map.of("A=B", "x"),
+                    "",
+                    Duration.ofSeconds(1),
+                    10,
+                    false,
+                    new byte[0]))
         .hasMessageContaining("without '='");
     assertThatThrownBy(
             () ->
@@ -74,7 +87,8 @@ class AgentProtocolTest {
                     "",
                     Duration.ofSeconds(1),
                     10,
-                    false))
+                    false,
+                    new byte[0]))
         .hasMessageContaining("passes the agent's limit");
   }
 
@@ -127,6 +141,47 @@ class AgentProtocolTest {
       AgentProtocol.Failure failure = AgentProtocol.Failure.parse(f.payload());
       assertThat(failure.errnoName()).isEqualTo("EPROTO");
     }
+  }
+
+  @Test
+  void theAgentInstallsTheCompiledSeccompFilterOnTheCommandOnly() {
+    byte[] bpf = GuestSeccomp.compile(SandboxPolicy.basic()).orElseThrow().bytes();
+    AgentClient.Result r =
+        agent
+            .client()
+            .run(
+                spec(
+                    "/bin/sh",
+                    "-c",
+                    "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status;"
+                        + " unshare --user true || echo refused $?"),
+                "",
+                bpf);
+    String out = new String(r.stdout(), StandardCharsets.UTF_8);
+    assertThat(out).contains("NoNewPrivs:\t1").contains("Seccomp:\t2").contains("refused 1");
+    assertThat(new String(r.stderr(), StandardCharsets.UTF_8))
+        .contains("unshare failed: Operation not permitted");
+    // The agent itself stays unfiltered: the next command without a filter can unshare.
+    AgentClient.Result plain =
+        agent.client().run(spec("/bin/sh", "-c", "grep '^Seccomp:' /proc/self/status"), "");
+    assertThat(new String(plain.stdout(), StandardCharsets.UTF_8)).isEqualTo("Seccomp:\t0\n");
+  }
+
+  @Test
+  void aFilterTheKernelRefusesMeansTheCommandNeverRuns(@TempDir Path dir) {
+    Path marker = dir.resolve("ran");
+    // One instruction with an invalid opcode: seccomp(2) answers EINVAL.
+    byte[] bogus = {(byte) 0xff, (byte) 0xff, 0, 0, 0, 0, 0, 0};
+    assertThatThrownBy(
+            () -> agent.client().run(spec("/usr/bin/touch", marker.toString()), "", bogus))
+        .isInstanceOf(KavachException.class)
+        .hasMessageContaining("seccomp failed with EINVAL");
+    assertThat(marker).doesNotExist();
+    assertThatThrownBy(
+            () ->
+                AgentProtocol.encodeRequest(
+                    List.of("true"), Map.of(), "", Duration.ofSeconds(1), 10, false, new byte[7]))
+        .hasMessageContaining("not 1 to 4096 instructions");
   }
 
   @Test
@@ -183,7 +238,8 @@ class AgentProtocolTest {
             "",
             Duration.ofSeconds(60),
             1024,
-            false);
+            false,
+            new byte[0]);
     SocketChannel ch = agent.connect();
     AgentProtocol.write(ch, AgentProtocol.REQUEST, req, 0, req.length);
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();

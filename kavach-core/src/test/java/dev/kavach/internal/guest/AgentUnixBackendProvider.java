@@ -73,7 +73,7 @@ final class AgentUnixBackendProvider implements BackendProvider {
         if (c == null || ws == null) {
           throw new KavachException(Reason.INVALID_STATE, "not started");
         }
-        return GuestExec.run(c, spec, ws.toString(), Enforcement.none("agent-unix"));
+        return GuestExec.run(c, spec, ws.toString(), Enforcement.none("agent-unix"), new byte[0]);
       }
 
       @Override
