@@ -119,7 +119,6 @@ class SandboxCgroupTest {
     Map<String, String> v1 = new java.util.HashMap<>(real.v1());
     v1.remove("freezer");
     CgroupLayout noFreezer = new CgroupLayout(v1, null, Set.of());
-    String marker = marker();
     SandboxCgroup cg = sandbox(noFreezer, new CgroupLimits(0, 0, 64));
     assertThat(cg.canFreeze()).isFalse();
     assertThat(cg.notes()).anyMatch(n -> n.startsWith("pause and resume: unavailable (no"));
@@ -128,19 +127,9 @@ class SandboxCgroupTest {
         .hasMessageContaining("cannot pause sandbox " + cg.sandboxId())
         .satisfies(
             e -> assertThat(((KavachException) e).reason()).isEqualTo(Reason.BACKEND_UNAVAILABLE));
-    ExecCgroup exec = exec(cg);
-    // The plain signal loop against a shell that keeps forking: it converges because every child
-    // is born inside the group and the pids limit bounds the race.
-    Exec.Running storm =
-        CgroupHost.start(
-            exec,
-            "while :; do (sleep " + marker + " </dev/null >/dev/null 2>&1 &); done 2>/dev/null");
-    assertThat(CgroupIo.await(() -> exec.pids().size() >= 10, Duration.ofSeconds(10), "storm"))
-        .isTrue();
-    cg.kill();
-    assertThat(cg.pids()).isEmpty();
-    assertThat(Leftovers.processesMatching(marker)).isEmpty();
-    assertThat(storm.await().exitValue()).isEqualTo(137);
+    // The plain signal loop: it converges because every child is born inside the group and the
+    // pids limit bounds the race.
+    killDuringAForkStorm(cg, exec(cg), cg::kill);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -310,18 +299,23 @@ class SandboxCgroupTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("dev.kavach.backend.process.cgroup.CgroupHost#layouts")
   void killWinsAgainstAForkLoop(String name, CgroupLayout layout) {
-    String marker = marker();
     SandboxCgroup cg = sandbox(layout, new CgroupLimits(0, 0, 64));
     ExecCgroup exec = exec(cg);
-    // Orphans made as fast as the shell can fork, racing the kill.
+    killDuringAForkStorm(cg, exec, exec::kill);
+  }
+
+  /** Starts a shell that makes orphans as fast as it can fork, then kills while it races. */
+  private void killDuringAForkStorm(SandboxCgroup cg, ExecCgroup exec, Runnable kill) {
+    String marker = marker();
     Exec.Running storm =
         CgroupHost.start(
             exec,
             "while :; do (sleep " + marker + " </dev/null >/dev/null 2>&1 &); done 2>/dev/null");
     assertThat(CgroupIo.await(() -> exec.pids().size() >= 10, Duration.ofSeconds(10), "storm"))
         .isTrue();
-    exec.kill();
+    kill.run();
     assertThat(exec.pids()).isEmpty();
+    assertThat(cg.pids()).isEmpty();
     assertThat(Leftovers.processesMatching(marker)).isEmpty();
     assertThat(storm.await().exitValue()).isEqualTo(137);
   }
