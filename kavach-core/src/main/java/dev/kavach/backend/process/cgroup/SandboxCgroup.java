@@ -11,6 +11,7 @@ import dev.kavach.internal.host.CgroupLayout;
 import dev.kavach.internal.host.HostProbe;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -62,6 +63,9 @@ public final class SandboxCgroup {
 
   /** What a sandbox or exec id may look like: it becomes a directory name on cgroupfs. */
   static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
+  // This JVM, as named in its groups' paths (a constant: a JVM never changes pid or start time).
+  private static final Owner SELF = Owner.current();
 
   // Another sandbox's destroy may remove an empty kavach/ between our mkdir of it and of our group.
   private static final int MKDIR_ATTEMPTS = 5;
@@ -139,7 +143,7 @@ public final class SandboxCgroup {
     }
     boolean[] v2 = v2Features(layout, ownCgroups);
     CgroupPlan plan = CgroupPlan.of(layout, ownCgroups, limits, v2[0], v2[1]);
-    Owner owner = Owner.current();
+    Owner owner = SELF;
     reapGoneOwners(plan.hierarchies(), owner);
     List<Problem> failures = new ArrayList<>(plan.unavailable());
     List<String> notes = new ArrayList<>();
@@ -386,7 +390,9 @@ public final class SandboxCgroup {
     try {
       // The root cgroup has neither file, so look in kavach/, a non-root group we need anyway.
       Path kavach = ownDir(Path.of(mount), own.getOrDefault("", "/")).resolve(KAVACH_DIR);
-      CgroupIo.mkdirIfAbsent(kavach);
+      if (!Files.isDirectory(kavach)) {
+        CgroupIo.mkdirIfAbsent(kavach);
+      }
       return new boolean[] {
         Files.exists(kavach.resolve(CgroupFiles.V2_KILL)),
         Files.exists(kavach.resolve(CgroupFiles.V2_FREEZE))
@@ -408,10 +414,15 @@ public final class SandboxCgroup {
     Path dir = ownerDir.resolve(sandboxId);
     for (int attempt = 1; ; attempt++) {
       try {
-        for (Path level : List.of(kavach, ownerDir)) {
-          CgroupIo.mkdirIfAbsent(level);
-          for (String c : h.controllers()) {
-            enable(h, level, c);
+        // The parents usually exist, and v1 has no controllers to enable in them: then the first
+        // try is the group's own mkdir alone, and a missing parent (ENOENT) makes the next try
+        // create them.
+        if (attempt > 1 || !h.controllers().isEmpty()) {
+          for (Path level : List.of(kavach, ownerDir)) {
+            CgroupIo.mkdirIfAbsent(level);
+            for (String c : h.controllers()) {
+              enable(h, level, c);
+            }
           }
         }
         if (!CgroupIo.mkdirIfAbsent(dir)) {
@@ -588,10 +599,11 @@ public final class SandboxCgroup {
    */
   private static void reapGoneOwners(List<Hierarchy> hierarchies, Owner self) {
     for (Hierarchy h : hierarchies) {
-      try {
-        for (Path dir : CgroupIo.children(h.kavachDir())) {
+      // A glob on the name, so the control files beside the owners' directories are not stat'ed.
+      try (DirectoryStream<Path> owners = Files.newDirectoryStream(h.kavachDir(), "jvm-*")) {
+        for (Path dir : owners) {
           Optional<Owner> o = Owner.parse(dir.getFileName().toString());
-          if (o.isPresent() && o.get().goneFor(self)) {
+          if (o.isPresent() && !o.get().equals(self) && o.get().goneFor(self)) {
             new Group("sandboxes of a dead JVM (" + dir + ")", Map.of(h, dir)).remove();
           }
         }
