@@ -226,7 +226,16 @@ final class ArgPattern {
 
   @Override
   public int hashCode() {
-    return 31 * Arrays.hashCode(mask) + Arrays.hashCode(value);
+    // Patterns often differ in one high bit only; Arrays.hashCode would leave such differences
+    // out of the low bits a hash table indexes by, so mix them down.
+    long h = 0;
+    for (int i = 0; i < ArgCondition.ARGS; i++) {
+      h = (h + mask[i]) * 0x9E37_79B9_7F4A_7C15L;
+      h = (h + value[i]) * 0x9E37_79B9_7F4A_7C15L;
+    }
+    h ^= h >>> 31;
+    h *= 0xBF58_476D_1CE4_E5B9L;
+    return (int) (h ^ (h >>> 32));
   }
 
   @Override

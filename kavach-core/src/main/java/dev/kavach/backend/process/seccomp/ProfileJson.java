@@ -20,31 +20,8 @@ import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Strict reading of the profile format. Hand-walked rather than data-bound so that every error
- * names the JSON path of the offending value.
- *
- * <pre>
- * {
- *   "format": 1,                        optional, the only version
- *   "name": "basic",
- *   "description": "...",               optional
- *   "comment": ["..."],                 optional, ignored
- *   "extends": "basic",                 optional, a built-in profile whose rules come first
- *   "default": {"action": "allow", "why": "..."},
- *   "unknown": {"action": "errno", "errno": "ENOSYS", "why": "..."},   optional, else default
- *   "syscalls": [
- *     {"names": ["ptrace"], "action": "errno", "errno": "EPERM", "why": "..."},
- *     {"names": ["ioctl"], "action": "allow", "why": "...",
- *      "cases": [{"if": [{"arg": 1, "op": "eq", "value": "TIOCSTI"}],
- *                 "action": "errno", "errno": "EPERM", "why": "..."}]}
- *   ]
- * }
- * </pre>
- *
- * Actions: allow, errno (with "errno": a name or 1..4095), log, trap, kill_thread, kill_process.
- * Operators: eq, ne, lt, le, gt, ge, masked_eq (with "mask"), any_bits. Values: numbers or symbols
- * from {@code constants.txt} joined with "|". A case with {@code "network": "isolated"} applies
- * only to filters compiled for an isolated network.
+ * Strict reading of the profile format described in {@link SeccompProfile}. Hand-walked rather than
+ * data-bound so that every error names the JSON path of the offending value.
  */
 final class ProfileJson {
   static final int FORMAT = 1;

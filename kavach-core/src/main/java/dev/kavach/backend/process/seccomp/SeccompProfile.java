@@ -21,11 +21,38 @@ import org.jspecify.annotations.Nullable;
  * A seccomp profile: a default action, an action for numbers the kernel tables do not name, and
  * rules for named system calls with optional argument checks. Profiles are data: the built-in ones
  * are {@code basic.json} and {@code strict.json} in this package, and users may load their own file
- * in the same format (see {@code docs} in {@code basic.json} for the field reference).
+ * in the same format:
+ *
+ * <pre>
+ * {
+ *   "format": 1,                              optional; the only version
+ *   "name": "build-tools",
+ *   "description": "...",                     optional
+ *   "extends": "strict",                      optional: a built-in profile whose rules come first
+ *   "default": {"action": "errno", "errno": "ENOSYS"},
+ *   "unknown": {"action": "errno", "errno": "ENOSYS"},   optional; else the default
+ *   "syscalls": [
+ *     {"names": ["mbind"], "action": "allow", "why": "..."},
+ *     {"names": ["ioctl"], "action": "allow",
+ *      "cases": [{"if": [{"arg": 1, "op": "eq", "value": "TIOCSTI"}],
+ *                 "action": "errno", "errno": "EPERM"}]}
+ *   ]
+ * }
+ * </pre>
+ *
+ * Actions: {@code allow}, {@code errno} (with {@code "errno"}: a name such as {@code "EPERM"} or
+ * 1..4095), {@code log}, {@code trap}, {@code kill_thread}, {@code kill_process}. A rule's cases
+ * are tried in order and the first whose conditions all hold decides; a case with {@code "network":
+ * "isolated"} applies only to filters compiled for an isolated network. Conditions compare an
+ * argument's low 32 bits ({@link ArgCondition}) with {@code eq}, {@code ne}, {@code lt}, {@code
+ * le}, {@code gt}, {@code ge}, {@code masked_eq} (with {@code "mask"}) or {@code any_bits}; values
+ * are numbers or symbols of {@code constants.txt} joined with {@code |}. A system call may have one
+ * rule only, also across {@code extends}; a name must be in the x86_64 or aarch64 table (a name one
+ * architecture lacks is skipped there).
  *
  * <pre>{@code
  * SeccompProfile strict = SeccompProfile.resolve("strict");
- * SeccompProfile mine = SeccompProfile.resolve("/etc/kavach/build-profile.json");
+ * SeccompProfile mine = SeccompProfile.resolve("/etc/kavach/build-tools.json");
  * }</pre>
  */
 public final class SeccompProfile {
