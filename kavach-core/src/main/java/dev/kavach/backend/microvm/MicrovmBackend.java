@@ -106,7 +106,7 @@ final class MicrovmBackend implements Backend {
       List<String> argv;
       Path uds;
       if (j != null) {
-        link(kernel, j.hostPath("vmlinux"));
+        placeKernel(kernel, j.hostPath("vmlinux"), j);
         FirecrackerConfig cfg =
             new FirecrackerConfig(
                 "/vmlinux",
@@ -116,9 +116,12 @@ final class MicrovmBackend implements Backend {
                 machine,
                 AgentProtocol.DEFAULT_PORT);
         Files.writeString(j.hostPath("config.json"), cfg.toJson(), StandardCharsets.UTF_8);
-        for (String f : List.of("vmlinux", "rootfs.ext4", "workspace.ext4", "config.json")) {
+        // Our own files in the jail belong to the jailed VMM, and so does the jail's root, where
+        // it creates its API and vsock sockets. The kernel is left alone (see placeKernel).
+        for (String f : List.of("rootfs.ext4", "workspace.ext4", "config.json")) {
           chown(j.hostPath(f), j.uid(), j.gid());
         }
+        chown(j.root(), j.uid(), j.gid());
         argv = j.argv("/config.json", "/api.sock");
         uds = j.hostPath("v.sock");
         api = new FirecrackerApi(j.hostPath("api.sock"));
@@ -153,12 +156,25 @@ final class MicrovmBackend implements Backend {
     }
   }
 
-  private static void link(Path from, Path to) throws IOException {
-    try {
-      Files.createLink(to, from);
-    } catch (IOException | UnsupportedOperationException e) {
-      Files.copy(from, to); // across filesystems (/dev/shm vs the kernel's disk)
+  /**
+   * Puts the kernel in the jail. A hard link must never be chowned (that would chown the host's own
+   * file), so a kernel the jail user can already read is linked, and any other is copied and the
+   * copy chowned. Hard links fail across filesystems (/dev/shm vs the kernel's disk): copy.
+   */
+  private static void placeKernel(Path kernel, Path target, Jailer j) throws IOException {
+    boolean worldReadable =
+        Files.getPosixFilePermissions(kernel)
+            .contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+    if (worldReadable) {
+      try {
+        Files.createLink(target, kernel);
+        return;
+      } catch (IOException | UnsupportedOperationException e) {
+        // Fall through to a copy.
+      }
     }
+    Files.copy(kernel, target);
+    chown(target, j.uid(), j.gid());
   }
 
   private static void chown(Path p, int uid, int gid) throws IOException {
