@@ -500,11 +500,15 @@ public final class SandboxCgroup {
     } catch (IOException e) {
       String reason = reasonOf(e);
       if (CgroupIo.reason(e).contains("busy")) {
+        // The v2 "no internal processes" rule: only the root, or a cgroup without processes of
+        // its own, may enable controllers for its children, and the JVM's own cgroup holds the
+        // JVM. Nesting elsewhere would escape the JVM's cgroup, so that is left to the caller.
         reason +=
-            " (cgroup v2 enables controllers for children only in a cgroup without processes of"
-                + " its own; run the JVM in a leaf of a delegated cgroup whose parent has "
-                + controller
-                + " enabled)";
+            " (cgroup v2 lets a cgroup other than the root hand controllers to its children only"
+                + " if it holds no process itself, and "
+                + cgroup
+                + " holds processes, this JVM among them; give kavach a delegated cgroup without"
+                + " processes as the JVM's v2 cgroup, with the JVM itself in a leaf beside it)";
       }
       throw new RoleFailure(
           roles, "cannot enable " + controller + " in " + subtree + ": " + reason);
