@@ -405,6 +405,32 @@ class SandboxCgroupTest {
   }
 
   @Test
+  void aV2ControllerTheJvmsCgroupDoesNotOfferFailsClosed() {
+    CgroupLayout real = CgroupHost.HOST.cgroups();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        real.v2Mount() != null && !real.v2Controllers().contains("pids"),
+        "needs a v2 mount without the pids controller (a hybrid host)");
+    // A layout that claims v2 has pids: the real v2 code path must find it is not offered.
+    Map<String, String> v1 = new java.util.HashMap<>(real.v1());
+    v1.remove("pids");
+    Set<String> v2 = new java.util.HashSet<>(real.v2Controllers());
+    v2.add("pids");
+    CgroupLayout claimed = new CgroupLayout(v1, real.v2Mount(), v2);
+    String id = CgroupHost.newId();
+    Path own = SandboxCgroup.ownDir(Path.of(real.v2Mount()), CgroupHost.own().get(""));
+    assertThatThrownBy(
+            () ->
+                SandboxCgroup.create(
+                    id, new CgroupLimits(0, 0, 20), false, claimed, CgroupHost.own()))
+        .isInstanceOf(KavachException.class)
+        .hasMessageStartingWith(
+            "max_pids: the pids controller is not delegated to "
+                + own
+                + " (its cgroup.controllers: ");
+    assertThat(own.resolve("kavach").resolve(Owner.current().dirName()).resolve(id)).doesNotExist();
+  }
+
+  @Test
   void refusesToAdoptAnExistingGroup() {
     SandboxCgroup first = sandbox(CgroupHost.HOST.cgroups(), new CgroupLimits(0, 0, 10));
     assertThatThrownBy(
