@@ -108,15 +108,18 @@ class SandboxEgressTest {
     s.destroy();
   }
 
+  private Sandbox withMaskedSecret() {
+    return Sandbox.create(
+        config(allow("api.github.com"))
+            .secret(SecretRef.proxy("GH", "GITHUB_TOKEN", "api.github.com"))
+            .credentials(name -> Optional.of("real".getBytes(StandardCharsets.UTF_8)))
+            .build(),
+        Backends.of(List.of(fake)));
+  }
+
   @Test
   void aMaskedSecretReachesTheCommandAsAPlaceholderWithTheCaBundle() {
-    Sandbox s =
-        Sandbox.create(
-            config(allow("api.github.com"))
-                .secret(SecretRef.proxy("GH", "GITHUB_TOKEN", "api.github.com"))
-                .credentials(name -> Optional.of("real".getBytes(StandardCharsets.UTF_8)))
-                .build(),
-            Backends.of(List.of(fake)));
+    Sandbox s = withMaskedSecret();
     s.start();
     s.exec(List.of("true"));
     s.exec(List.of("true"));
@@ -138,13 +141,7 @@ class SandboxEgressTest {
         .containsExactly("GH -> [api.github.com]");
     s.destroy();
 
-    Sandbox other =
-        Sandbox.create(
-            config(allow("api.github.com"))
-                .secret(SecretRef.proxy("GH", "GITHUB_TOKEN", "api.github.com"))
-                .credentials(name -> Optional.of("real".getBytes(StandardCharsets.UTF_8)))
-                .build(),
-            Backends.of(List.of(fake)));
+    Sandbox other = withMaskedSecret();
     other.start();
     other.exec(List.of("true"));
     assertThat(fake.opened.get(1).specs.get(0).env().get("GITHUB_TOKEN"))

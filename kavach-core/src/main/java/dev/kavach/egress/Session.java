@@ -222,16 +222,7 @@ final class Session implements Runnable, Watchdog.Guarded {
 
     Dialed up = dial(protocol, authority, addresses, tunnel != null);
     try {
-      proxy.decide(
-          new EgressDecision(
-              true,
-              protocol,
-              authority.host(),
-              authority.port(),
-              Addresses.text(up.address()),
-              rule,
-              "allowed by " + rule,
-              List.copyOf(used.keySet())));
+      allow(protocol, authority, up.address(), rule, "", List.copyOf(used.keySet()));
       up.stream().write(req.bytes());
       if (expectContinue) {
         in.write(ascii("HTTP/1.1 100 Continue\r\n\r\n"));
@@ -338,6 +329,26 @@ final class Session implements Runnable, Watchdog.Guarded {
     }
   }
 
+  /** Reports an allowed destination; {@code note} is appended to the reason. */
+  private void allow(
+      String protocol,
+      Authority a,
+      InetAddress address,
+      String rule,
+      String note,
+      List<String> secrets) {
+    proxy.decide(
+        new EgressDecision(
+            true,
+            protocol,
+            a.host(),
+            a.port(),
+            Addresses.text(address),
+            rule,
+            "allowed by " + rule + note,
+            secrets));
+  }
+
   private Denied audited(String protocol, Authority a, @Nullable String address, Denied d) {
     proxy.decide(
         new EgressDecision(
@@ -408,16 +419,13 @@ final class Session implements Runnable, Watchdog.Guarded {
     List<InetAddress> addresses = resolve("connect", a);
     CertificateAuthority ca = proxy.ca();
     if (ca != null && proxy.masking().intercepts(a.host(), a.port())) {
-      proxy.decide(
-          new EgressDecision(
-              true,
-              "connect",
-              a.host(),
-              a.port(),
-              Addresses.text(addresses.get(0)),
-              rule,
-              "allowed by " + rule + "; TLS intercepted for secret substitution",
-              List.of()));
+      allow(
+          "connect",
+          a,
+          addresses.get(0),
+          rule,
+          "; TLS intercepted for secret substitution",
+          List.of());
       responseStarted = true;
       in.write(ascii("HTTP/1.1 200 Connection established\r\n\r\n"));
       SSLEngine engine = ca.serverContext(a.host()).createSSLEngine();
@@ -429,16 +437,7 @@ final class Session implements Runnable, Watchdog.Guarded {
       return;
     }
     Dialed up = dial("connect", a, addresses, false);
-    proxy.decide(
-        new EgressDecision(
-            true,
-            "connect",
-            a.host(),
-            a.port(),
-            Addresses.text(up.address()),
-            rule,
-            "allowed by " + rule,
-            List.of()));
+    allow("connect", a, up.address(), rule, "", List.of());
     responseStarted = true;
     in.write(ascii("HTTP/1.1 200 Connection established\r\n\r\n"));
     pipe(in, up.stream());
@@ -574,16 +573,7 @@ final class Session implements Runnable, Watchdog.Guarded {
       }
       String rule = check("socks5", a);
       up = dial("socks5", a, resolve("socks5", a), false);
-      proxy.decide(
-          new EgressDecision(
-              true,
-              "socks5",
-              a.host(),
-              a.port(),
-              Addresses.text(up.address()),
-              rule,
-              "allowed by " + rule,
-              List.of()));
+      allow("socks5", a, up.address(), rule, "", List.of());
     } catch (Denied d) {
       socksReply(
           in,

@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,16 +69,19 @@ class EgressProxyTest {
             "evil.pypi.test", "127.0.0.1"));
   }
 
+  /** Fake DNS, loopback origins allowed, a TCP listener for the clients. */
+  private static EgressOptions.Builder localOptions() {
+    return EgressOptions.builder()
+        .resolver(fakeDns())
+        .allowAddresses("127.0.0.1/32")
+        .loopbackListener(true);
+  }
+
   private EgressProxy.Builder builder(List<String> allowed, List<String> denied) {
     return EgressProxy.builder(new NetworkPolicy(true, allowed, List.of(), denied))
         .label("kv-egresstest")
         .listener(decisions::add)
-        .options(
-            EgressOptions.builder()
-                .resolver(fakeDns())
-                .allowAddresses("127.0.0.1/32")
-                .loopbackListener(true)
-                .build());
+        .options(localOptions().build());
   }
 
   private EgressProxy start(EgressProxy.Builder b) {
@@ -404,12 +406,7 @@ class EgressProxyTest {
     EgressProxy p =
         start(
             builder(List.of("api.test"), List.of())
-                .options(
-                    EgressOptions.builder()
-                        .resolver(fakeDns())
-                        .loopbackListener(true)
-                        .headerTimeout(Duration.ofMillis(300))
-                        .build()));
+                .options(localOptions().headerTimeout(Duration.ofMillis(300)).build()));
     RawClient c = client(p);
     c.send("GET http://api.test/ HTTP/1.1\r\n");
     long start = System.nanoTime();
@@ -422,12 +419,7 @@ class EgressProxyTest {
     EgressProxy p =
         start(
             builder(List.of("api.test"), List.of())
-                .options(
-                    EgressOptions.builder()
-                        .resolver(fakeDns())
-                        .loopbackListener(true)
-                        .maxConnections(1)
-                        .build()));
+                .options(localOptions().maxConnections(1).build()));
     RawClient first = client(p);
     first.send("GET http://api.test/ HTTP/1.1\r\n"); // holds the only slot
     waitFor(() -> p.activeConnections() == 1);
@@ -532,17 +524,27 @@ class EgressProxyTest {
     }
   }
 
+  private final TestCerts upstreamCa = TestCerts.authority("upstream");
+
+  /** An HTTPS origin for api.test with a certificate from the test's upstream CA. */
+  private TestOrigin secureOrigin() throws IOException {
+    TestOrigin secure = TestOrigin.https("secure", upstreamCa.server("api.test"));
+    cleanup.add(secure);
+    return secure;
+  }
+
+  /** A proxy that trusts the upstream CA and intercepts TLS to the secure origin's port. */
+  private EgressProxy interceptingFor(TestOrigin secure) {
+    // A binding without a port intercepts only 443; the local origin has another port.
+    return withSecret(
+        EgressOptions.builder().upstreamTls(upstreamCa.trustingOnlyThis()),
+        "api.test:" + secure.port());
+  }
+
   @Test
   void interceptsTlsForTheBoundHostWithTheSandboxCa(@TempDir Path tmp) throws Exception {
-    CertificateAuthority upstreamCa =
-        CertificateAuthority.create("upstream", new SecureRandom(), Clock.systemUTC());
-    TestOrigin secure = TestOrigin.https("secure", upstreamCa.serverContext("api.test"));
-    cleanup.add(secure);
-    // A binding without a port intercepts only 443; the local origin has another port.
-    EgressProxy p =
-        withSecret(
-            EgressOptions.builder().upstreamTls(trusting(upstreamCa.certificate())),
-            "api.test:" + secure.port());
+    TestOrigin secure = secureOrigin();
+    EgressProxy p = interceptingFor(secure);
     String caPem = p.caCertificatePem().orElseThrow();
 
     // The client trusts only the sandbox CA: a certificate from anywhere else would fail.
@@ -592,15 +594,8 @@ class EgressProxyTest {
 
   @Test
   void anInterceptedTunnelOnlyCarriesRequestsForItsOwnHost() throws Exception {
-    CertificateAuthority upstreamCa =
-        CertificateAuthority.create("upstream", new SecureRandom(), Clock.systemUTC());
-    TestOrigin secure = TestOrigin.https("secure", upstreamCa.serverContext("api.test"));
-    cleanup.add(secure);
-    // A binding without a port intercepts only 443; the local origin has another port.
-    EgressProxy p =
-        withSecret(
-            EgressOptions.builder().upstreamTls(trusting(upstreamCa.certificate())),
-            "api.test:" + secure.port());
+    TestOrigin secure = secureOrigin();
+    EgressProxy p = interceptingFor(secure);
     SSLContext sandboxTrust = trusting(pemCertificate(p.caCertificatePem().orElseThrow()));
 
     RawClient c = client(p);
