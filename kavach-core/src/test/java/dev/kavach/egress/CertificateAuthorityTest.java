@@ -47,8 +47,11 @@ class CertificateAuthorityTest {
   @Test
   void pemIsWhatOpensslVerifiesInStrictMode(@TempDir Path dir) throws Exception {
     Path openssl = Path.of("/usr/bin/openssl");
-    org.junit.jupiter.api.Assumptions.assumeTrue(
-        Files.isExecutable(openssl), "openssl is not installed; the JDK checks above still ran");
+    // .ci/run installs openssl: under CI its absence is a failure, not a skip.
+    if (!"true".equals(System.getenv("CI"))) {
+      org.junit.jupiter.api.Assumptions.assumeTrue(
+          Files.isExecutable(openssl), "openssl is not installed; the JDK checks above still ran");
+    }
     Path caPem = Files.writeString(dir.resolve("ca.pem"), ca.pem());
     Path leafPem =
         Files.writeString(
