@@ -15,8 +15,9 @@ import org.jspecify.annotations.Nullable;
  * @param port the destination port
  * @param address the address connected to (allowed) or refused, if resolution got that far
  * @param rule the policy field or check that decided: {@code allowed_hosts}, {@code denied_hosts},
- *     {@code allowed_ports}, {@code address}, {@code secret_binding}, {@code request}, {@code
- *     upstream}, {@code limit}, or {@code any} when nothing restricts the host
+ *     {@code allowed_ports}, {@code address}, {@code secret_binding}, {@code tls_sni} (a TLS server
+ *     name in a tunnel that the rules refuse), {@code request}, {@code upstream}, {@code limit}, or
+ *     {@code any} when nothing restricts the host
  * @param reason a sentence an agent can act on, the same as the body of a 403
  * @param secrets names of the secrets whose placeholders were replaced (allowed) or refused
  */

@@ -260,7 +260,7 @@ final class Session implements Runnable, Watchdog.Guarded {
         }
         responseStarted = true;
         in.write(resp.bytes());
-        pipe(in, upIn);
+        pipe(in, upIn, null, protocol);
         return false;
       }
       Body respBody = Body.ofResponse(resp, method, status);
@@ -440,14 +440,15 @@ final class Session implements Runnable, Watchdog.Guarded {
     allow("connect", a, up.address(), rule, "", List.of());
     responseStarted = true;
     in.write(ascii("HTTP/1.1 200 Connection established\r\n\r\n"));
-    pipe(in, up.stream());
+    pipe(in, up.stream(), a, "connect");
   }
 
   /**
    * Copies bytes both ways until both directions end; a direction's end is passed on as a half
    * close. An error in either direction closes the whole connection.
    */
-  private void pipe(Stream client, Stream upstream) throws IOException {
+  private void pipe(Stream client, Stream upstream, @Nullable Authority checkSni, String protocol)
+      throws IOException {
     touch();
     Future<?> down;
     try {
@@ -455,13 +456,81 @@ final class Session implements Runnable, Watchdog.Guarded {
     } catch (RejectedExecutionException e) {
       throw new IOException("proxy is shutting down", e);
     }
-    pump(client, upstream);
+    // The destination's first bytes flow before the client's are read, so protocols in which the
+    // server speaks first (SSH, SMTP) are not held up by the check below.
+    if (checkSni == null || firstRecordAllowed(client, upstream, checkSni, protocol)) {
+      pump(client, upstream);
+    }
     try {
       down.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException e) {
       // pump handles its own errors.
+    }
+  }
+
+  /**
+   * Reads the client's first bytes in an opaque tunnel; when they are a TLS ClientHello, its server
+   * name must be the tunnel's host or itself pass the host rules. Otherwise a client could tunnel
+   * to an allowed address and ask the server there (a shared CDN edge) for another site: domain
+   * fronting. Forwards what it read when the check passes; closes the connection when not.
+   */
+  private boolean firstRecordAllowed(Stream client, Stream upstream, Authority a, String protocol) {
+    byte[] buf = new byte[ClientHello.HEADER + ClientHello.MAX_RECORD];
+    int n = 0;
+    try {
+      ClientHello.Result hello;
+      while (true) {
+        int r = client.read(buf, n, buf.length - n);
+        if (r < 0) {
+          if (n > 0) {
+            upstream.write(buf, 0, n);
+          }
+          upstream.shutdownOutput();
+          return false;
+        }
+        n += r;
+        touch();
+        hello = ClientHello.inspect(buf, n);
+        if (hello.kind() != ClientHello.Kind.INCOMPLETE) {
+          break;
+        }
+      }
+      String refusal = sniRefusal(hello, a);
+      if (refusal != null) {
+        audited(protocol, a, null, Denied.forbidden("tls_sni", refusal));
+        closeAll();
+        return false;
+      }
+      upstream.write(buf, 0, n);
+      return true;
+    } catch (IOException e) {
+      closeAll();
+      return false;
+    }
+  }
+
+  private @Nullable String sniRefusal(ClientHello.Result hello, Authority a) {
+    if (hello.kind() == ClientHello.Kind.SPLIT) {
+      return "the TLS ClientHello to "
+          + a
+          + " does not fit its first record or is malformed, so its server name cannot be checked";
+    }
+    String name = hello.serverName();
+    if (name == null || name.equals(a.host())) {
+      return null;
+    }
+    try {
+      proxy.rules().checkName(Rules.normalizeHost(name), a.port());
+      return null;
+    } catch (Denied d) {
+      return "the TLS server name "
+          + HttpHead.clip(name)
+          + " in the tunnel to "
+          + a
+          + " is not allowed: "
+          + d.getMessage();
     }
   }
 
@@ -566,8 +635,10 @@ final class Session implements Runnable, Watchdog.Guarded {
       return;
     }
     Dialed up;
+    Authority authority;
     try {
       Authority a = new Authority(Rules.normalizeHost(host), port);
+      authority = a;
       if (port == 0) {
         throw Denied.badRequest("port 0");
       }
@@ -585,7 +656,7 @@ final class Session implements Runnable, Watchdog.Guarded {
       return;
     }
     socksReply(in, 0);
-    pipe(in, up.stream());
+    pipe(in, up.stream(), authority, "socks5");
   }
 
   private static void socksReply(Stream client, int code) throws IOException {

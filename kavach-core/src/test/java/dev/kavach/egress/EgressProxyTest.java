@@ -399,6 +399,74 @@ class EgressProxyTest {
     assertThat(r.body()).contains("longer than 8192 bytes");
   }
 
+  @Test
+  void aTunnelRefusesATlsServerNameTheRulesDoNotAllow() throws Exception {
+    TestOrigin secure = secureOrigin();
+    EgressProxy p = standard();
+    // Fronting: an allowed tunnel host, a server name outside the allowlist.
+    RawClient c = client(p);
+    c.send("CONNECT api.test:" + secure.port() + " HTTP/1.1\r\n\r\n");
+    assertThat(c.response(true).status()).isEqualTo(200);
+    c.send(ClientHelloTest.clientHello("other.test"));
+    assertThat(c.in.read()).as("connection closed").isEqualTo(-1);
+    assertThat(secure.seen).isEmpty();
+    EgressDecision d = denied().get(0);
+    assertThat(d.rule()).isEqualTo("tls_sni");
+    assertThat(d.reason())
+        .contains("the TLS server name other.test in the tunnel to api.test:" + secure.port())
+        .contains("not in allowed_hosts");
+
+    // A denied name is refused even though the tunnel host is allowed.
+    RawClient c2 = client(p);
+    c2.send("CONNECT files.pypi.test:" + secure.port() + " HTTP/1.1\r\n\r\n");
+    c2.response(true);
+    c2.send(ClientHelloTest.clientHello("evil.pypi.test"));
+    assertThat(c2.in.read()).isEqualTo(-1);
+    assertThat(denied()).extracting(EgressDecision::rule).containsOnly("tls_sni");
+  }
+
+  @Test
+  void aTunnelPassesTlsForItsOwnOrAnotherAllowedName() throws Exception {
+    TestOrigin secure = secureOrigin();
+    EgressProxy p = standard();
+    for (String sni : List.of("api.test", "files.pypi.test")) {
+      RawClient c = client(p);
+      c.send("CONNECT api.test:" + secure.port() + " HTTP/1.1\r\n\r\n");
+      assertThat(c.response(true).status()).isEqualTo(200);
+      c.startTls(upstreamCa.trustingOnlyThis(), "api.test", sni);
+      c.send("GET /" + sni + " HTTP/1.1\r\nHost: api.test\r\nConnection: close\r\n\r\n");
+      assertThat(c.response().body()).isEqualTo("hello from secure GET /" + sni + " body=0");
+    }
+    assertThat(denied()).isEmpty();
+  }
+
+  @Test
+  void aServerThatSpeaksFirstIsNotHeldUpByTheCheck() throws Exception {
+    try (java.net.ServerSocket banner =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread t =
+          new Thread(
+              () -> {
+                try (java.net.Socket s = banner.accept()) {
+                  s.getOutputStream().write("SSH-2.0-test\r\n".getBytes(StandardCharsets.US_ASCII));
+                  byte[] reply = s.getInputStream().readNBytes(4);
+                  s.getOutputStream().write(reply);
+                } catch (IOException e) {
+                  // The test fails on its own side.
+                }
+              });
+      t.start();
+      EgressProxy p = standard();
+      RawClient c = client(p);
+      c.send("CONNECT api.test:" + banner.getLocalPort() + " HTTP/1.1\r\n\r\n");
+      assertThat(c.response(true).status()).isEqualTo(200);
+      assertThat(c.line()).isEqualTo("SSH-2.0-test");
+      c.send("ping");
+      assertThat(new String(c.in.readNBytes(4), StandardCharsets.US_ASCII)).isEqualTo("ping");
+      t.join(5000);
+    }
+  }
+
   // ------------------------------------------------------------------ bounds
 
   @Test

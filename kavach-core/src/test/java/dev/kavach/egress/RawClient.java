@@ -58,11 +58,24 @@ final class RawClient implements AutoCloseable {
 
   /** Continues the connection (after a CONNECT) as TLS to {@code host}, trusting {@code tls}. */
   RawClient startTls(javax.net.ssl.SSLContext tls, String host) throws IOException {
+    return startTls(tls, host, null);
+  }
+
+  /**
+   * As {@link #startTls(javax.net.ssl.SSLContext, String)}, but asking for {@code serverName} in
+   * SNI; the certificate is then checked against the CA only (it names {@code host}).
+   */
+  RawClient startTls(javax.net.ssl.SSLContext tls, String host, String serverName)
+      throws IOException {
     javax.net.ssl.SSLSocket ssl =
         (javax.net.ssl.SSLSocket)
             tls.getSocketFactory().createSocket((Socket) resource, host, 443, true);
     javax.net.ssl.SSLParameters params = ssl.getSSLParameters();
-    params.setEndpointIdentificationAlgorithm("HTTPS");
+    if (serverName == null) {
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+    } else {
+      params.setServerNames(java.util.List.of(new javax.net.ssl.SNIHostName(serverName)));
+    }
     ssl.setSSLParameters(params);
     ssl.startHandshake();
     resource = ssl;
