@@ -23,6 +23,9 @@
  *       - Where Landlock ABI >= 6 is available, the command runs in a Landlock domain scoped for
  *         signals, so it cannot kill the agent (or any process outside its own tree) to escape
  *         that cleanup.
+ *       - A seccomp filter in /.kavach/run/<token>.bpf (struct sock_filter[], compiled by kavach),
+ *         if present, is read, unlinked and installed in the command's process just before exec;
+ *         failing to install it stops the exec ("error seccomp ...").
  *       - The outcome goes to /.kavach/run/<token>.status, never to the command's stdout or
  *         stderr, as lines: "pid N" (the agent, as seen inside the container), "subreaper 1|0
  *         ERRNO", "scope 1|0 ABI ERRNO", then exactly one of "exit N", "signal N" or "error STEP ERRNO MESSAGE". The agent then
@@ -55,6 +58,8 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <unistd.h>
 
 #define RUN_DIR "/.kavach/run/"
@@ -192,9 +197,14 @@ static int kill_subtree(pid_t main_child, int *main_status) {
  * exec mode
  */
 
-static char *read_spec(const char *path, size_t *len) {
+/* Reads and unlinks a spec file; NULL (with *len 0) when it is optional and absent. */
+static char *read_spec(const char *path, size_t *len, int optional) {
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
+    if (optional && errno == ENOENT) {
+      *len = 0;
+      return NULL;
+    }
     fail("spec", errno, path);
   }
   char *buf = malloc(MAX_SPEC + 1);
@@ -320,8 +330,19 @@ static int run_exec(char **argv) {
   }
   snprintf(path, sizeof path, RUN_DIR "%s.env", token);
   size_t len;
-  char *spec = read_spec(path, &len);
+  char *spec = read_spec(path, &len, 0);
   char **env = parse_env(spec, len);
+  /* A seccomp filter for the command, compiled by kavach from the same profile data as the OCI
+   * export: for runtimes that install linux.seccomp on the container's first process only (the
+   * 2022 runsc does so; its exec'd processes would run without it). */
+  snprintf(path, sizeof path, RUN_DIR "%s.bpf", token);
+  size_t bpf_len;
+  char *bpf = read_spec(path, &bpf_len, 1);
+  if (bpf != NULL && (bpf_len == 0 || bpf_len % sizeof(struct sock_filter) != 0 ||
+                      bpf_len / sizeof(struct sock_filter) > BPF_MAXINSNS)) {
+    report("error seccomp %d filter of %zu bytes is not whole instructions", EINVAL, bpf_len);
+    return EXIT_AGENT_FAILED;
+  }
 
   sigset_t mask;
   sigset_t old;
@@ -345,6 +366,17 @@ static int run_exec(char **argv) {
     close(pipefd[0]);
     setpgid(0, 0);
     scope_signals();
+    if (bpf != NULL) {
+      /* Last, after Landlock: a strict profile may refuse the Landlock calls themselves. */
+      struct sock_fprog prog = {(unsigned short)(bpf_len / sizeof(struct sock_filter)),
+                                (struct sock_filter *)(void *)bpf};
+      if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        int err = errno;
+        report("error seccomp %d cannot install the filter: %s", err, strerror(err));
+        _exit(EXIT_AGENT_FAILED);
+      }
+      report("seccomp 1 %u", prog.len);
+    }
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &old, NULL);
     environ = env; /* execvp searches the command's own PATH */

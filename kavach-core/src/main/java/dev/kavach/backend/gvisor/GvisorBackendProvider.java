@@ -98,6 +98,7 @@ public final class GvisorBackendProvider implements BackendProvider {
         Capability.NETWORK_ISOLATION,
         Capability.FILESYSTEM_RULES,
         Capability.READ_ONLY_ROOT,
+        Capability.SECCOMP,
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.PIDS_LIMIT,
@@ -117,7 +118,7 @@ public final class GvisorBackendProvider implements BackendProvider {
                         Reason.BACKEND_UNAVAILABLE,
                         "gvisor is not available: " + String.join("; ", why)));
     ContainerPlan plan =
-        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, null);
+        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, true);
     List<String> notes = new ArrayList<>(runsc.notes());
     if (plan.pidsLimit() > 0) {
       notes.add(
@@ -142,6 +143,17 @@ public final class GvisorBackendProvider implements BackendProvider {
     }
     List<String> command = new ArrayList<>(runsc.command());
     command.add("--network=" + (plan.networkIsolated() ? "none" : "host"));
+    if (plan.seccomp() != null) {
+      // runsc ignores linux.seccomp unless told to install it inside the sandbox, and then
+      // applies it to the container's first process only: each exec's agent installs the same
+      // profile, compiled to BPF, in the command's process (see OciRuntimeDriver).
+      command.add("--oci-seccomp");
+      notes.add(
+          "seccomp profile "
+              + plan.seccomp().profile()
+              + " installed in each command by kavach-agent-oci (runsc applies linux.seccomp"
+              + " to the container's first process only)");
+    }
     OciRuntimeDriver driver =
         new OciRuntimeDriver(Kind.RUNSC, command, plan, new OciBundle(), notes);
     return new ContainerBackend(name(), plan, driver, config.policy().bestEffort());
@@ -177,7 +189,7 @@ public final class GvisorBackendProvider implements BackendProvider {
             "--platform=" + platform);
     List<String> notes =
         List.of(
-            "runtime runsc " + tool.get().version() + " (" + tool.get().path() + ")",
+            "runtime " + tool.get().version() + " (" + tool.get().path() + ")",
             "platform " + platform + " (runsc offers " + String.join(", ", platforms) + ")");
     return Optional.of(new Runsc(tool.get(), command, notes));
   }

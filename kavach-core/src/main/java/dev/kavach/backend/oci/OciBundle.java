@@ -9,8 +9,8 @@ import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.internal.container.ContainerLayout;
 import dev.kavach.internal.container.ContainerPlan;
+import dev.kavach.internal.container.ContainerSeccomp;
 import dev.kavach.internal.container.OciSpecs;
-import dev.kavach.internal.container.SeccompJson;
 import dev.kavach.policy.FilesystemRule;
 import java.util.List;
 import java.util.OptionalInt;
@@ -259,7 +259,7 @@ public final class OciBundle implements OciSpecs {
     MASKED_PATHS.forEach(masked::add);
     ArrayNode ro = l.putArray("readonlyPaths");
     READONLY_PATHS.forEach(ro::add);
-    SeccompJson seccomp = plan.seccomp();
+    ContainerSeccomp seccomp = plan.seccomp();
     if (seccomp != null) {
       try {
         JsonNode profile = JSON.readTree(seccomp.linuxSeccomp());

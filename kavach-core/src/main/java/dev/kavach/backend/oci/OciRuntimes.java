@@ -31,13 +31,14 @@ final class OciRuntimes {
 
   private OciRuntimes() {}
 
-  /** What runc and crun containers enforce here. Seccomp arrives with the shared profiles. */
+  /** What runc and crun containers enforce here. */
   static Set<Capability> capabilities() {
     return EnumSet.of(
         Capability.RUNS_COMMANDS,
         Capability.NETWORK_ISOLATION,
         Capability.FILESYSTEM_RULES,
         Capability.READ_ONLY_ROOT,
+        Capability.SECCOMP,
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.PIDS_LIMIT,
@@ -139,7 +140,7 @@ final class OciRuntimes {
     List<String> notes = new ArrayList<>(found.notes());
     notes.addAll(unsupported(provider, config));
     ContainerPlan plan =
-        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, null);
+        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, true);
     OciRuntimeDriver driver =
         new OciRuntimeDriver(found.kind(), found.command(), plan, new OciBundle(), notes);
     return new ContainerBackend(name, plan, driver, config.policy().bestEffort());

@@ -6,10 +6,10 @@ import dev.kavach.internal.container.CgroupDirs;
 import dev.kavach.internal.container.ContainerDriver;
 import dev.kavach.internal.container.ContainerLayout;
 import dev.kavach.internal.container.ContainerPlan;
+import dev.kavach.internal.container.ContainerSeccomp;
 import dev.kavach.internal.container.HostProcesses;
 import dev.kavach.internal.container.InsideFacts;
 import dev.kavach.internal.container.RuntimeCommands;
-import dev.kavach.internal.container.SeccompJson;
 import dev.kavach.internal.exec.Exec;
 import dev.kavach.policy.FilesystemRule;
 import java.io.IOException;
@@ -179,7 +179,7 @@ final class EngineDriver implements ContainerDriver {
    * engine's own default profile would be a second, unreported profile set.
    */
   private String seccompFile(ContainerLayout layout) {
-    SeccompJson s = plan.seccomp();
+    ContainerSeccomp s = plan.seccomp();
     if (s == null) {
       return "unconfined";
     }

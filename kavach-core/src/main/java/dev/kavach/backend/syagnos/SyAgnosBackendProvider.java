@@ -134,6 +134,7 @@ public final class SyAgnosBackendProvider implements BackendProvider {
         Capability.NETWORK_ISOLATION,
         Capability.FILESYSTEM_RULES,
         Capability.READ_ONLY_ROOT,
+        Capability.SECCOMP,
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.PIDS_LIMIT,
@@ -157,7 +158,7 @@ public final class SyAgnosBackendProvider implements BackendProvider {
             config.policy(),
             new ContainerPlan.Host(host.nofileHard(), List.of(), List.of()),
             null,
-            null);
+            true);
     List<String> notes = new ArrayList<>();
     notes.add(
         "engine "

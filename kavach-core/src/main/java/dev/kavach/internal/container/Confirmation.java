@@ -101,7 +101,7 @@ public final class Confirmation {
     } else {
       b.readOnlyRoot(facts.rootReadOnly());
     }
-    SeccompJson seccomp = plan.seccomp();
+    ContainerSeccomp seccomp = plan.seccomp();
     if (seccomp != null) {
       if (facts.seccompFilterConfirmed()) {
         b.seccompProfile(seccomp.profile());

@@ -213,9 +213,14 @@ public final class ContainerBackend implements Backend {
     }
     String token = token();
     Path envFile = l.run().resolve(token + ".env");
+    Path bpfFile = l.run().resolve(token + ".bpf");
     Path statusFile = l.run().resolve(token + ".status");
     try {
       writeEnv(envFile, env);
+      ContainerSeccomp seccomp = plan.seccomp();
+      if (seccomp != null && driver.agentInstallsSeccomp()) {
+        writeForAgent(bpfFile, seccomp.bpf());
+      }
       List<String> args = new ArrayList<>(List.of(ContainerPlan.AGENT, "exec", "--"));
       args.addAll(argv);
       List<String> command = driver.execCommand(l, token, args);
@@ -238,6 +243,7 @@ public final class ContainerBackend implements Backend {
       return new Ran(result, AgentStatus.parse(readQuietly(statusFile)));
     } finally {
       deleteQuietly(envFile);
+      deleteQuietly(bpfFile);
       deleteQuietly(statusFile);
       deleteQuietly(l.exec().resolve(token + ".json"));
     }
@@ -384,6 +390,15 @@ public final class ContainerBackend implements Backend {
       out.write(0);
     }
     byte[] bytes = out.toByteArray();
+    try {
+      writeForAgent(file, bytes);
+    } finally {
+      Arrays.fill(bytes, (byte) 0);
+    }
+  }
+
+  /** A file only the container's uid can read, created root-only and handed over complete. */
+  private void writeForAgent(Path file, byte[] bytes) {
     try (SeekableByteChannel ch =
         Files.newByteChannel(
             file,
@@ -397,9 +412,7 @@ public final class ContainerBackend implements Backend {
       Files.setAttribute(file, "unix:gid", plan.gid());
       Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
     } catch (IOException e) {
-      throw new KavachException(Reason.IO, "cannot write the exec's environment: " + e, e);
-    } finally {
-      Arrays.fill(bytes, (byte) 0);
+      throw new KavachException(Reason.IO, "cannot write " + file + " for the agent: " + e, e);
     }
   }
 

@@ -39,6 +39,15 @@ public interface ContainerDriver {
    */
   default void verify(InsideFacts facts) {}
 
+  /**
+   * Whether the agent must install the plan's seccomp filter itself, because the runtime applies
+   * {@code linux.seccomp} to the container's first process only (runsc 2022: its exec'd processes
+   * run unfiltered).
+   */
+  default boolean agentInstallsSeccomp() {
+    return false;
+  }
+
   /** Sends SIGTERM to the agent of one exec, known by its pid inside the container. Best effort. */
   void signalAgent(int insidePid);
 

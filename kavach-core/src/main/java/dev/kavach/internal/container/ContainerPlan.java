@@ -56,7 +56,7 @@ public record ContainerPlan(
     List<String> systemDirs,
     List<String> maskedFiles,
     List<String> maskedDirs,
-    @Nullable SeccompJson seccomp) {
+    @Nullable ContainerSeccomp seccomp) {
 
   /** Where the agent binary appears inside the container. */
   public static final String AGENT = "/.kavach/kavach-agent-oci";
@@ -180,15 +180,19 @@ public record ContainerPlan(
    * The plan for one sandbox.
    *
    * @param rootfs a root filesystem directory, or null for the host's system directories
+   * @param seccompSupported whether the runtime installs OCI seccomp profiles; without it a
+   *     requested profile is left out (only a best-effort policy gets this far)
    * @throws KavachException with {@link Reason#POLICY_INVALID} if a filesystem rule's path does not
-   *     exist (a rule is never silently skipped)
+   *     exist (a rule is never silently skipped) or the seccomp profile is unknown
    */
   public static ContainerPlan of(
       String sandboxId,
       SandboxPolicy policy,
       Host host,
       @Nullable Path rootfs,
-      @Nullable SeccompJson seccomp) {
+      boolean seccompSupported) {
+    ContainerSeccomp seccomp =
+        seccompSupported ? ContainerSeccomp.of(policy, policy.network().isolated()) : null;
     List<FilesystemRule> binds = new ArrayList<>(policy.filesystemRules());
     if (policy.dataDir() != null) {
       binds.add(FilesystemRule.readWrite(policy.dataDir()));

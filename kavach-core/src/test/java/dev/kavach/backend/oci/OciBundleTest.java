@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kavach.KavachException;
 import dev.kavach.internal.container.ContainerLayout;
 import dev.kavach.internal.container.ContainerPlan;
-import dev.kavach.internal.container.SeccompJson;
+import dev.kavach.internal.container.ContainerSeccomp;
 import dev.kavach.policy.FilesystemRule;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class OciBundleTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  static ContainerPlan plan(boolean isolated, @Nullable SeccompJson seccomp) {
+  static ContainerPlan plan(boolean isolated, @Nullable ContainerSeccomp seccomp) {
     return new ContainerPlan(
         "kv-0123456789ab",
         "kavach-kv-0123456789ab",
@@ -143,14 +143,17 @@ class OciBundleTest {
             + "\"syscalls\":[{\"names\":[\"ptrace\"],\"action\":\"SCMP_ACT_ERRNO\"}]}";
     JsonNode c =
         JSON.readTree(
-            new OciBundle().config(plan(true, new SeccompJson("basic", profile)), layout()));
+            new OciBundle()
+                .config(plan(true, new ContainerSeccomp("basic", profile, new byte[8])), layout()));
     assertThat(c.path("linux").path("seccomp")).isEqualTo(JSON.readTree(profile));
   }
 
   @Test
   void aSeccompProfileThatIsNotAnObjectIsRefused() {
     assertThatThrownBy(
-            () -> new OciBundle().config(plan(true, new SeccompJson("x", "[1]")), layout()))
+            () ->
+                new OciBundle()
+                    .config(plan(true, new ContainerSeccomp("x", "[1]", new byte[8])), layout()))
         .isInstanceOf(KavachException.class)
         .hasMessageContaining("seccomp profile x is not an OCI linux.seccomp object");
   }

@@ -94,7 +94,7 @@ class SyAgnosScoringTest {
             SandboxPolicy.minimal(),
             new ContainerPlan.Host(1024, List.of(), List.of()),
             null,
-            null);
+            true);
     EngineDriver d =
         new EngineDriver(engine, plan, "sha256:x", SyAgnosTier.TPM_MEASURED, List.of());
     assertThatThrownBy(() -> d.verify(InsideFacts.parse("release 746965723d646d7665726974790a\n")))

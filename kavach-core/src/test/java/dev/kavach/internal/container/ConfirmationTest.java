@@ -16,7 +16,7 @@ class ConfirmationTest {
   private static final Set<String> NS = Set.of("pid", "mount", "ipc", "uts", "cgroup", "net");
 
   static ContainerPlan plan(
-      long memory, double cpu, int pids, boolean readOnly, @Nullable SeccompJson seccomp) {
+      long memory, double cpu, int pids, boolean readOnly, @Nullable ContainerSeccomp seccomp) {
     return new ContainerPlan(
         "kv-1",
         "kavach-kv-1",
@@ -53,7 +53,7 @@ class ConfirmationTest {
     Enforcement e =
         Confirmation.confirm(
             "oci-runc",
-            plan(64L << 20, 0.5, 64, true, new SeccompJson("strict", "{}")),
+            plan(64L << 20, 0.5, 64, true, new ContainerSeccomp("strict", "{}", new byte[8])),
             InsideFacts.parse(facts()),
             seen(l),
             false);
@@ -91,7 +91,7 @@ class ConfirmationTest {
     Enforcement e =
         Confirmation.confirm(
             "oci-runc",
-            plan(64L << 20, 1.0, 0, true, new SeccompJson("basic", "{}")),
+            plan(64L << 20, 1.0, 0, true, new ContainerSeccomp("basic", "{}", new byte[8])),
             InsideFacts.parse(
                 facts()
                     .replace("Seccomp 2", "Seccomp 0")

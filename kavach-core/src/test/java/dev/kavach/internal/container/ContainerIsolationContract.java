@@ -272,6 +272,35 @@ public abstract class ContainerIsolationContract {
   }
 
   @Test
+  void theSharedSeccompProfileRefusesWhatItDenies() {
+    // Control: without seccomp, an unprivileged user namespace can be created in the container.
+    Sandbox open = started(SandboxPolicy.minimal());
+    ExecResult control = sh(open, "unshare -U true; echo rc=$?");
+    assertThat(control.stdoutText()).isEqualTo("rc=0\n");
+    assertThat(control.enforcement().seccomp()).isFalse();
+
+    Sandbox basic = started(SandboxPolicy.basic());
+    ExecResult r = sh(basic, "grep '^Seccomp:' /proc/self/status; unshare -U true; echo rc=$?");
+    assertThat(r.stdoutText()).contains("rc=1");
+    assertThat(r.stderrText()).contains("Operation not permitted");
+    assertThat(r.enforcement().seccompProfile()).isEqualTo("basic");
+    assertThat(r.score().value()).isEqualTo(provider().baseScore() + 10); // seccomp + network
+  }
+
+  @Test
+  void theStrictProfileStillRunsOrdinaryPrograms() {
+    Sandbox s = started(SandboxPolicy.strict());
+    ExecResult r =
+        sh(s, "echo ok; cat /etc/hostname > /dev/null && sort < /dev/null; unshare -U true");
+    assertThat(r.stdoutText()).isEqualTo("ok\n");
+    assertThat(r.stderrText()).contains("Operation not permitted");
+    assertThat(r.enforcement().seccompProfile()).isEqualTo("strict");
+    assertThat(r.enforcement().readOnlyRoot()).isTrue();
+    // Every modifier but Landlock: seccomp 5, network 5, read-only root 3, limits 2.
+    assertThat(r.score().value()).isEqualTo(provider().baseScore() + 15);
+  }
+
+  @Test
   void theProcessLimitStopsAForkBomb() {
     Sandbox s = started(SandboxPolicy.builder().maxPids(24).build());
     String m = marker();

@@ -19,7 +19,7 @@ class ContainerPlanTest {
 
   @Test
   void translatesThePolicy() {
-    ContainerPlan p = ContainerPlan.of("kv-1", SandboxPolicy.strict(), HOST, null, null);
+    ContainerPlan p = ContainerPlan.of("kv-1", SandboxPolicy.strict(), HOST, null, true);
     assertThat(p.containerId()).isEqualTo("kavach-kv-1");
     assertThat(p.networkIsolated()).isTrue();
     assertThat(p.readOnlyRoot()).isTrue();
@@ -32,9 +32,22 @@ class ContainerPlanTest {
   }
 
   @Test
+  void theSeccompProfileIsTheSharedExport() {
+    ContainerPlan p = ContainerPlan.of("kv-1", SandboxPolicy.basic(), HOST, null, true);
+    assertThat(p.seccomp()).isNotNull();
+    assertThat(p.seccomp().profile()).isEqualTo("basic");
+    assertThat(p.seccomp().linuxSeccomp()).contains("\"unshare\"").contains("SCMP_ACT_ERRNO");
+    assertThat(ContainerPlan.of("kv-1", SandboxPolicy.minimal(), HOST, null, true).seccomp())
+        .isNull();
+    // A runtime without seccomp support gets no profile (only a best-effort policy reaches it).
+    assertThat(ContainerPlan.of("kv-1", SandboxPolicy.basic(), HOST, null, false).seccomp())
+        .isNull();
+  }
+
+  @Test
   void eachSandboxGetsItsOwnUnprivilegedUid() {
-    ContainerPlan a = ContainerPlan.of("kv-1", SandboxPolicy.minimal(), HOST, null, null);
-    ContainerPlan b = ContainerPlan.of("kv-2", SandboxPolicy.minimal(), HOST, null, null);
+    ContainerPlan a = ContainerPlan.of("kv-1", SandboxPolicy.minimal(), HOST, null, true);
+    ContainerPlan b = ContainerPlan.of("kv-2", SandboxPolicy.minimal(), HOST, null, true);
     assertThat(a.uid())
         .isGreaterThanOrEqualTo(ContainerPlan.SANDBOX_UID_BASE)
         .isNotEqualTo(b.uid());
@@ -44,14 +57,14 @@ class ContainerPlanTest {
   @Test
   void nofileStaysWithinTheHostHardLimit() {
     ContainerPlan.Host low = new ContainerPlan.Host(512, List.of(), List.of());
-    assertThat(ContainerPlan.of("kv-1", SandboxPolicy.minimal(), low, null, null).nofile())
+    assertThat(ContainerPlan.of("kv-1", SandboxPolicy.minimal(), low, null, true).nofile())
         .isEqualTo(512);
   }
 
   @Test
   void aRootfsTakesNoHostDirectoriesAndNoMasks() {
     ContainerPlan p =
-        ContainerPlan.of("kv-1", SandboxPolicy.minimal(), HOST, Path.of("/img"), null);
+        ContainerPlan.of("kv-1", SandboxPolicy.minimal(), HOST, Path.of("/img"), true);
     assertThat(p.systemDirs()).isEmpty();
     assertThat(p.maskedFiles()).isEmpty();
     assertThat(p.rootfs()).isEqualTo(Path.of("/img"));
@@ -63,7 +76,7 @@ class ContainerPlanTest {
         SandboxPolicy.builder()
             .filesystemRule(FilesystemRule.readOnly(Path.of("/no/such/kavach/path")))
             .build();
-    assertThatThrownBy(() -> ContainerPlan.of("kv-1", p, HOST, null, null))
+    assertThatThrownBy(() -> ContainerPlan.of("kv-1", p, HOST, null, true))
         .isInstanceOf(KavachException.class)
         .hasMessageContaining("/no/such/kavach/path does not exist");
   }

@@ -8,7 +8,7 @@
  * SeccompProfile profile = SeccompProfile.resolve("strict");
  * BpfProgram program = SeccompCompiler.compile(profile, Arch.host(), true);
  * program.writeTo(runDir.resolve("seccomp.bpf"));   // struct sock_filter[], host byte order
- * ObjectNode oci = SeccompJson.toTree(profile, Arch.host(), true);
+ * ObjectNode oci = ContainerSeccomp.toTree(profile, Arch.host(), true);
  * }</pre>
  *
  * <p>Not exported from the module: the backends inside kavach-core use it directly.
