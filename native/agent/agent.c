@@ -9,7 +9,8 @@
  *     serves each connection in its own process (serve_session), at most MAX_SESSIONS at once.
  *  3. Each session runs exactly one command under the launcher's contract and kills the whole
  *     tree of that command before it reports.
- *  4. On SIGTERM it passes SIGTERM to every session (each kills its tree) and exits when they have.
+ *  4. On SIGTERM it passes SIGTERM to every session (each kills its tree) and exits when they have;
+ *     as a Unix-socket test server it does the same when its parent process goes away.
  *  5. In relay mode (on the host, for QEMU guests) it accepts Unix connections that speak
  *     Firecracker's vsock handshake ("CONNECT <port>\n" -> "OK <port>\n") and splices each to
  *     AF_VSOCK <cid>:<port>, so the Java side talks to every guest the same way.
@@ -46,6 +47,7 @@
 #define MAX_SESSIONS 64
 
 static volatile sig_atomic_t terminating;
+static pid_t watched_parent; /* --unix mode: exit when this parent is gone (0: not watched) */
 
 static void on_term(int sig) {
   (void)sig;
@@ -209,6 +211,8 @@ static void serve(int listener, int relay, unsigned cid) {
     struct pollfd p = {.fd = listener, .events = POLLIN};
     int n = poll(&p, 1, 500);
     reap_sessions(); /* also reaps orphans re-parented to us as PID 1 */
+    /* A test server whose JVM died would otherwise live on, with its commands: end like SIGTERM. */
+    if (watched_parent != 0 && getppid() != watched_parent) terminating = 1;
     if (n <= 0) continue;
     int conn = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0) continue;
@@ -358,6 +362,7 @@ int main(int argc, char **argv) {
     return 0;
   }
   if (unix_path != NULL) {
+    watched_parent = getppid();
     serve(listen_unix(unix_path), 0, 0);
     unlink(unix_path);
     return 0;

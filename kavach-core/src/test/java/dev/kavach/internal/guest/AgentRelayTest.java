@@ -73,6 +73,73 @@ class AgentRelayTest {
   }
 
   @Test
+  void aUnixTestServerEndsWithItsParentAndTakesItsCommandsAlong(@TempDir Path dir)
+      throws Exception {
+    Path agent = AgentBinary.extract(dir);
+    Path sock = dir.resolve("a.sock");
+    String marker =
+        "3600."
+            + java.util.concurrent.ThreadLocalRandom.current().nextInt(100_000_000, 999_999_999);
+    // The parent shell starts the agent, waits until a command runs in it, then exits.
+    Process parent =
+        new ProcessBuilder(
+                List.of(
+                    "/bin/sh",
+                    "-c",
+                    "\"$0\" --unix \"$1\" & sleep 30 & wait $!",
+                    agent.toString(),
+                    sock.toString()))
+            .redirectInput(new File("/dev/null"))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("log").toFile())
+            .start();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (!Files.exists(sock) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                new AgentClient(
+                        () -> {
+                          SocketChannel c = SocketChannel.open(StandardProtocolFamily.UNIX);
+                          c.connect(UnixDomainSocketAddress.of(sock));
+                          return c;
+                        })
+                    .run(
+                        new dev.kavach.backend.ExecSpec(
+                            "t",
+                            List.of("/bin/sleep", marker),
+                            java.util.Map.of(),
+                            new byte[0],
+                            Duration.ofSeconds(60),
+                            1024,
+                            List.of()),
+                        "");
+              } catch (RuntimeException e) {
+                // The agent goes away with the command.
+              }
+            });
+    t.setDaemon(true);
+    t.start();
+    while (dev.kavach.testing.Leftovers.processesMatching(marker).isEmpty()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(dev.kavach.testing.Leftovers.processesMatching(marker)).isNotEmpty();
+    // Kill the parent: the agent is re-parented, notices, and ends like on SIGTERM.
+    parent
+        .descendants()
+        .filter(h -> h.info().command().orElse("").endsWith("sleep"))
+        .forEach(ProcessHandle::destroy);
+    parent.destroyForcibly().waitFor();
+    assertThat(dev.kavach.testing.Leftovers.processesMatchingAfter(marker, 5000)).isEmpty();
+    assertThat(dev.kavach.testing.Leftovers.processesMatchingAfter(agent.toString(), 5000))
+        .isEmpty();
+  }
+
+  @Test
   void outsideAGuestTheAgentWantsAnExplicitMode(@TempDir Path dir) {
     Path agent = AgentBinary.extract(dir);
     Exec.Result r =
