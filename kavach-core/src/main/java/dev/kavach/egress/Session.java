@@ -32,7 +32,10 @@ final class Session implements Runnable, Watchdog.Guarded {
 
   private final EgressProxy proxy;
   private final SocketChannel channel;
-  private final Set<Stream> open = ConcurrentHashMap.newKeySet();
+
+  /** Everything to close when the connection expires or the proxy stops. */
+  private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
+
   private volatile long deadline;
   private volatile boolean closed;
 
@@ -67,8 +70,8 @@ final class Session implements Runnable, Watchdog.Guarded {
 
   void closeAll() {
     closed = true;
-    for (Stream s : open) {
-      s.close();
+    for (AutoCloseable c : open) {
+      closeQuietly(c);
     }
     try {
       channel.close();
@@ -77,12 +80,20 @@ final class Session implements Runnable, Watchdog.Guarded {
     }
   }
 
-  private <S extends Stream> S track(S s) {
-    open.add(s);
+  private <C extends AutoCloseable> C track(C c) {
+    open.add(c);
     if (closed) {
-      s.close();
+      closeQuietly(c);
     }
-    return s;
+    return c;
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // Closing is best effort; the resource is unusable either way.
+    }
   }
 
   @Override
@@ -367,21 +378,22 @@ final class Session implements Runnable, Watchdog.Guarded {
       throws Denied {
     IOException last = null;
     for (InetAddress address : addresses) {
-      Socket s = new Socket();
+      // Registered before connecting: the watchdog (or close()) must be able to abort a connect
+      // or a TLS handshake that a destination stalls, not only the traffic after it.
+      Socket s = track(new Socket());
       try {
         s.setTcpNoDelay(true);
         s.connect(
             new InetSocketAddress(address, a.port()),
             (int) proxy.options().connectTimeout().toMillis());
         Socket connected = tls ? upstreamTls(s, a) : s;
-        return new Dialed(track(Stream.of(connected)), address);
+        Dialed d = new Dialed(track(Stream.of(connected)), address);
+        open.remove(s);
+        return d;
       } catch (IOException e) {
         last = e;
-        try {
-          s.close();
-        } catch (IOException ignored) {
-          // Try the next address.
-        }
+        closeQuietly(s);
+        open.remove(s);
       }
     }
     throw audited(
@@ -419,6 +431,9 @@ final class Session implements Runnable, Watchdog.Guarded {
     List<InetAddress> addresses = resolve("connect", a);
     CertificateAuthority ca = proxy.ca();
     if (ca != null && proxy.masking().intercepts(a.host(), a.port())) {
+      // From here to the end of the handshake counts as reading a head: building the host's TLS
+      // context (key store, certificate) must not run on the short idle deadline.
+      headerPhase();
       allow(
           "connect",
           a,
@@ -431,7 +446,6 @@ final class Session implements Runnable, Watchdog.Guarded {
       SSLEngine engine = ca.serverContext(a.host()).createSSLEngine();
       engine.setUseClientMode(false);
       TlsStream tls = track(new TlsStream(in, engine));
-      headerPhase();
       tls.handshake();
       http(new HttpInput(tls), new Tunnel(a, addresses, rule));
       return;

@@ -483,6 +483,34 @@ class EgressProxyTest {
   }
 
   @Test
+  void aDestinationThatStallsTheTlsHandshakeIsCutOff() throws Exception {
+    // Accepts TCP and never says a word: the proxy's upstream handshake would wait forever.
+    try (java.net.ServerSocket silent =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      EgressProxy p =
+          withSecret(
+              EgressOptions.builder()
+                  .upstreamTls(upstreamCa.trustingOnlyThis())
+                  .idleTimeout(Duration.ofMillis(500)),
+              "api.test:" + silent.getLocalPort());
+      RawClient c = client(p);
+      c.send("CONNECT api.test:" + silent.getLocalPort() + " HTTP/1.1\r\n\r\n");
+      assertThat(c.response(true).status()).isEqualTo(200);
+      c.startTls(trusting(pemCertificate(p.caCertificatePem().orElseThrow())), "api.test");
+      c.send("GET / HTTP/1.1\r\nHost: api.test:" + silent.getLocalPort() + "\r\n\r\n");
+      long start = System.nanoTime();
+      // Closing the stalled socket ends the dial; the client sees the 502 or, if the watchdog
+      // closed its side first, just the end of the connection.
+      String rest = c.rest();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      assertThat("HTTP/1.1 502 Bad Gateway (kavach egress: failed: cannot connect to api.test:")
+          .startsWith(rest.substring(0, Math.min(rest.length(), 70)));
+      waitFor(() -> p.activeConnections() == 0);
+      assertThat(p.activeConnections()).isZero();
+    }
+  }
+
+  @Test
   void connectionsBeyondTheLimitGet503() throws Exception {
     EgressProxy p =
         start(

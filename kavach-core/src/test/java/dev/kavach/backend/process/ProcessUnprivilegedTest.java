@@ -145,6 +145,21 @@ class ProcessUnprivilegedTest {
   }
 
   @Test
+  void theEgressRelayWorksWithoutRoot() {
+    // The supervisor (the user's uid) opens the proxy's socket in its 0700 directory; the relay
+    // inside the user namespace reaches it through that descriptor.
+    String out = asUser("egress");
+    assertThat(out)
+        .contains(
+            "exit=0",
+            "isolated=true",
+            "uid=" + uid,
+            "origin-ok\n",
+            "kavach egress: denied: port 1 of 127.0.0.1 is not allowed")
+        .doesNotContain("failed=");
+  }
+
+  @Test
   void aMemoryLimitWithoutCgroupDelegationFailsClosed() {
     String out = asUser("minimal", "limit");
     assertThat(out).startsWith("failed=ENFORCEMENT_FAILED: ").contains("memory_limit_mb");

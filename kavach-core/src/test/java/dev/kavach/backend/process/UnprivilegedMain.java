@@ -18,7 +18,11 @@ public final class UnprivilegedMain {
    * Runs one sandbox with preset {@code args[0]} (plus a 64 MiB limit if {@code args[1]} is
    * "limit").
    */
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (args[0].equals("egress")) {
+      egress();
+      return;
+    }
     SandboxPolicy policy = SandboxPolicy.preset(args[0]);
     if (args.length > 1 && args[1].equals("limit")) {
       policy = policy.toBuilder().memoryLimitMb(64).build();
@@ -42,6 +46,54 @@ public final class UnprivilegedMain {
       System.out.print(r.stdoutText());
     } catch (KavachException e) {
       System.out.println("failed=" + e.reason() + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * The egress proxy and relay without root: a sandbox allowed to reach only an origin on this
+   * JVM's loopback (an explicit IP entry) fetches from it through the proxy and is refused another
+   * port.
+   */
+  private static void egress() throws Exception {
+    com.sun.net.httpserver.HttpServer origin =
+        com.sun.net.httpserver.HttpServer.create(
+            new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    origin.createContext(
+        "/",
+        ex -> {
+          byte[] body = "origin-ok".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(200, body.length);
+          ex.getResponseBody().write(body);
+          ex.close();
+        });
+    origin.start();
+    int port = origin.getAddress().getPort();
+    SandboxPolicy policy =
+        SandboxPolicy.minimal().toBuilder()
+            .network(
+                new dev.kavach.policy.NetworkPolicy(
+                    true, List.of("127.0.0.1:" + port), List.of(), List.of()))
+            .build();
+    try (Sandbox s = Sandbox.create(SandboxConfig.builder().policy(policy).build())) {
+      s.start();
+      // NO_PROXY lists 127.0.0.1, so curl is told to use the proxy for it.
+      ExecResult r =
+          s.exec(
+              List.of(
+                  "/bin/sh",
+                  "-c",
+                  "curl -sS --noproxy '' -x \"$HTTP_PROXY\" http://127.0.0.1:"
+                      + port
+                      + "/; echo;"
+                      + " curl -sS --noproxy '' -x \"$HTTP_PROXY\" http://127.0.0.1:1/"));
+      System.out.println("exit=" + r.exitCode());
+      System.out.println("isolated=" + r.enforcement().networkIsolated());
+      System.out.println("uid=" + r.enforcement().uid());
+      System.out.print(r.stdoutText());
+    } catch (KavachException e) {
+      System.out.println("failed=" + e.reason() + ": " + e.getMessage());
+    } finally {
+      origin.stop(0);
     }
   }
 }
