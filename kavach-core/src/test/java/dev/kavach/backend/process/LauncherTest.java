@@ -308,6 +308,42 @@ class LauncherTest {
   }
 
   @Test
+  void theSandboxOutlivesTheThreadThatStartedIt() throws Exception {
+    // PR_SET_PDEATHSIG would fire when the starting *thread* ends; the supervisor watches the JVM
+    // process (a pidfd) instead, so a launch started from a short-lived thread runs to its end.
+    String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
+    try (RunDir dir = RunDir.create(id)) {
+      Path status = dir.write("status", new byte[0]);
+      int uid = sandboxUid();
+      List<String> argv =
+          new ArrayList<>(
+              List.of(
+                  launcher.path().toString(),
+                  "--status",
+                  status.toString(),
+                  "--parent-pid",
+                  Long.toString(ProcessHandle.current().pid()),
+                  "--uid",
+                  Integer.toString(uid),
+                  "--gid",
+                  Integer.toString(uid)));
+      for (String d : LaunchSpec.SYSTEM_DIRS) {
+        argv.addAll(List.of("--system", d));
+      }
+      argv.addAll(List.of("--", "/bin/sh", "-c", "sleep 1; echo survived"));
+      Exec.Running[] started = new Exec.Running[1];
+      Thread starter =
+          new Thread(() -> started[0] = Exec.start(Exec.command(argv).env(Map.of()).build()));
+      starter.start();
+      starter.join();
+      assertThat(starter.isAlive()).isFalse();
+      Exec.Result r = started[0].await();
+      assertThat(r.stdoutText()).isEqualTo("survived\n");
+      assertThat(r.exitValue()).isZero();
+    }
+  }
+
+  @Test
   void aParentThatIsGoneStopsTheLaunch() {
     Run r = run(List.of("--parent-pid", "1"), Map.of(), "/bin/true");
     assertThat(r.report().failure().orElseThrow().step()).isEqualTo("parent");

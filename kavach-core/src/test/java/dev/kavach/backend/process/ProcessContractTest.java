@@ -6,16 +6,19 @@ import dev.kavach.ExecResult;
 import dev.kavach.Sandbox;
 import dev.kavach.SandboxConfig;
 import dev.kavach.backend.BackendProvider;
+import dev.kavach.credential.SecretRef;
 import dev.kavach.internal.host.CgroupLayout;
 import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.testing.BackendContract;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -74,6 +77,38 @@ class ProcessContractTest extends BackendContract {
               .toList();
       assertThat(left).as("run directories left in /dev/shm").isEmpty();
     }
+  }
+
+  @Test
+  void secretsReachTheCommandOnlyThroughMemoryAndTheEnvFile() {
+    Map<String, byte[]> values =
+        Map.of(
+            "token", "tok-3f9a".getBytes(StandardCharsets.UTF_8),
+            "key", "key-77c1".getBytes(StandardCharsets.UTF_8),
+            "pin", "pin-0412".getBytes(StandardCharsets.UTF_8));
+    Sandbox s =
+        create(
+            config()
+                .secret(SecretRef.file("token", "/run/secrets/token"))
+                .secret(SecretRef.env("key", "API_KEY"))
+                .secret(SecretRef.stdin("pin"))
+                .credentials(name -> Optional.ofNullable(values.get(name)).map(byte[]::clone))
+                .build());
+    s.start();
+    ExecResult r =
+        s.exec(
+            List.of(
+                "/bin/sh",
+                "-c",
+                "cat /run/secrets/token; echo; stat -c %a /run/secrets/token;"
+                    + " stat -f -c %T /run/secrets/token; echo $API_KEY; read p; echo $p;"
+                    + " cat /proc/1/cmdline | tr '\\0' ' '"));
+    assertThat(r.stdoutText()).startsWith("tok-3f9a\n400\ntmpfs\nkey-77c1\npin-0412\n");
+    // Nothing secret in any argv: not in init's (which is the launcher's).
+    assertThat(r.stdoutText().lines().skip(5).findFirst().orElse(""))
+        .contains("kavach-launch")
+        .doesNotContain("tok-3f9a", "key-77c1", "pin-0412");
+    assertThat(s.workspace().orElseThrow()).isEmptyDirectory();
   }
 
   @Test

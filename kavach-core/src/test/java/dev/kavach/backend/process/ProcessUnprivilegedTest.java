@@ -167,6 +167,21 @@ class ProcessUnprivilegedTest {
   }
 
   @Test
+  void bestEffortRunsWithoutTheLimitAndScoresOnlyWhatWasApplied() {
+    String out = asUser("minimal", "limit-best-effort");
+    assertThat(out)
+        .contains("exit=0", "memory=0", "Seccomp:\t0")
+        .containsPattern(
+            "notes=\\[.*memory_limit_mb: not applied \\(cgroup limits are unavailable: ");
+    // Declared counts the requested limit (+2); the report has no limit, so the score does not.
+    assertThat(out).containsPattern("score=(\\d+) declared=(\\d+)");
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("score=(\\d+) declared=(\\d+)").matcher(out);
+    assertThat(m.find()).isTrue();
+    assertThat(Integer.parseInt(m.group(1))).isEqualTo(61); // 50 + landlock, net, read-only root
+  }
+
+  @Test
   void strictNeedsItsLimitsAndSaysSo() {
     String out = asUser("strict");
     assertThat(out).startsWith("failed=ENFORCEMENT_FAILED: ");

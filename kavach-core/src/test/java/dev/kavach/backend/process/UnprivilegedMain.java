@@ -24,8 +24,12 @@ public final class UnprivilegedMain {
       return;
     }
     SandboxPolicy policy = SandboxPolicy.preset(args[0]);
-    if (args.length > 1 && args[1].equals("limit")) {
-      policy = policy.toBuilder().memoryLimitMb(64).build();
+    if (args.length > 1 && args[1].startsWith("limit")) {
+      policy =
+          policy.toBuilder()
+              .memoryLimitMb(64)
+              .bestEffort(args[1].equals("limit-best-effort"))
+              .build();
     }
     try (Sandbox s = Sandbox.create(SandboxConfig.builder().policy(policy).build())) {
       s.start();
@@ -43,6 +47,8 @@ public final class UnprivilegedMain {
       System.out.println("seccomp=" + r.enforcement().seccompProfile());
       System.out.println("uid=" + r.enforcement().uid());
       System.out.println("notes=" + r.enforcement().notes());
+      System.out.println("memory=" + r.enforcement().memoryLimitBytes());
+      System.out.println("score=" + r.score().value() + " declared=" + s.declaredScore().value());
       System.out.print(r.stdoutText());
     } catch (KavachException e) {
       System.out.println("failed=" + e.reason() + ": " + e.getMessage());
