@@ -283,6 +283,9 @@ class ProcessAdversarialTest {
             "NoNewPrivs:\t1",
             "Seccomp:\t" + (seccomp(preset) ? "2" : "0"));
     assertThat(status).doesNotContain("Uid:\t0\t");
+    // A root JVM's supplementary groups (gid 0) are dropped before the namespaces exist.
+    String groups = sh(s, "grep '^Groups:' /proc/self/status").stdoutText();
+    assertThat(groups.strip()).isEqualTo("Groups:");
   }
 
   @ParameterizedTest(name = "{0}")
