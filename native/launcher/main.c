@@ -119,6 +119,12 @@ int main(int argc, char **argv) {
   if (l.opts.probe) {
     return probe();
   }
+  if (status_fd() < 0 && status_open(l.opts.status) != 0) {
+    /* --status=FILE, which the early scan does not look for. */
+    fprintf(stderr, "kavach-launch: cannot open status file %s: %s\n", l.opts.status,
+            strerror(errno));
+    return EXIT_SETUP_FAILED;
+  }
   report("launcher 1 %d", getpid());
   join_cgroups(&l.opts);
   int parent = watch_parent(&l.opts);

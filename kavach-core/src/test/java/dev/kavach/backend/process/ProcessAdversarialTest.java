@@ -290,6 +290,14 @@ class ProcessAdversarialTest {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"minimal", "basic", "strict"})
+  void noDescriptorOfTheLauncherOrTheJvmLeaksIn(String preset) {
+    Sandbox s = preset(preset);
+    // 0, 1, 2 and the directory ls itself is reading.
+    assertThat(sh(s, "ls /proc/self/fd | tr '\\n' ' '").stdoutText()).isEqualTo("0 1 2 3 ");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "basic", "strict"})
   void ptraceOfInitIsRefused(String preset) {
     Sandbox s = preset(preset);
     assertThat(attempt(s, "ptrace", "1")).isEqualTo("ERR EPERM");
