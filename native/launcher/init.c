@@ -39,8 +39,9 @@ static void forward(int sig) {
   }
 }
 
-/* Dies with the supervisor. PDEATHSIG is cleared by every credential change, so this runs
- * after each one; the poll closes the race with a supervisor that died just before. */
+/* Dies with the supervisor: PDEATHSIG for later, and a poll of the lifeline for a supervisor
+ * that died before PDEATHSIG was set. Init never changes its credentials (which would clear
+ * PDEATHSIG). */
 static void die_with_supervisor(int lifeline) {
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
     DIE("pdeathsig", "prctl(PR_SET_PDEATHSIG)");
@@ -51,15 +52,13 @@ static void die_with_supervisor(int lifeline) {
   }
 }
 
-static void become_sandbox_user(const struct options *o) {
-  /* On a root host we arrive as the host's uid 0, which this namespace does not map: the
-   * setres*id calls make us the command's uid, keeping this namespace's capabilities (our old
-   * uid was not this namespace's root, so no capability fix-up applies). */
-  if (setresgid(o->gid, o->gid, o->gid) != 0) {
-    DIE("uid", "setresgid %u", o->gid);
-  }
-  if (setresuid(o->uid, o->uid, o->uid) != 0) {
-    DIE("uid", "setresuid %u", o->uid);
+static void map_sandbox_user(const struct options *o) {
+  /* We arrive with the sandbox's host uid (the supervisor took it before clone) and every
+   * capability of our new user namespace, in which no uid is mapped yet (getuid() reads as the
+   * overflow uid until the map exists). */
+  map_own_ids(o->uid, o->gid);
+  if (getuid() != o->uid || getgid() != o->gid) {
+    fail("uid", EPERM, "init runs as %u:%u, not %u:%u", getuid(), getgid(), o->uid, o->gid);
   }
   report("uid %u %u", o->uid, o->gid);
 }
@@ -128,14 +127,10 @@ static void reap(pid_t command) {
 int init_main(void *arg) {
   struct launch *l = arg;
   struct options *o = &l->opts;
-  char byte;
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || read(l->sync_read, &byte, 1) != 1) {
-    _exit(EXIT_SETUP_FAILED); /* The supervisor died before mapping our ids. */
-  }
+  die_with_supervisor(l->lifeline);
 
-  /* 1. uid/gid (the supervisor mapped them) */
-  become_sandbox_user(o);
-  die_with_supervisor(l->sync_read);
+  /* 1. uid/gid */
+  map_sandbox_user(o);
   report("namespaces user pid mount ipc uts cgroup%s", o->share_net ? "" : " net");
 
   /* 2. filesystem view */

@@ -17,8 +17,8 @@ struct launch {
   struct secret secrets[MAX_SECRETS];
   int n_secrets;
   struct blob filter;                    /* seccomp program; len 0 when none */
-  int sync_read;                         /* one byte arrives once our ids are mapped; EOF if the
-                                            supervisor died */
+  int lifeline;                          /* read end of a pipe the supervisor holds open: EOF
+                                            (POLLHUP) means it died */
   int relay_socket;                      /* O_PATH fd of the egress proxy's socket, -1 if none */
 };
 

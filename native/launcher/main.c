@@ -20,10 +20,19 @@
  *      this process is killed, the whole sandbox dies with it.
  *
  * Order (fixed): status channel; join cgroups; watch the JVM; read and unlink the run files;
- * clone init into new namespaces; map its uid/gid; [init:] become the sandbox uid; filesystem
- * view and pivot_root; loopback; hostname; nested-userns limit; rlimits; new session;
- * non-dumpable; drop capabilities and lock securebits; no_new_privs; Landlock; seccomp; fork
- * and exec the command; reap; exit with its status.
+ * drop supplementary groups; clone idmapped bind sources (root only); take the sandbox's uid;
+ * clone init into new namespaces; [init:] map its own uid/gid; filesystem view and pivot_root;
+ * loopback; hostname; nested-userns limit; rlimits; new session; non-dumpable; drop
+ * capabilities and lock securebits; no_new_privs; Landlock; seccomp; fork and exec the command;
+ * reap; exit with its status.
+ *
+ * Root host: the command runs as a per-sandbox unprivileged host uid (Java picks it), mapped to
+ * itself in a user namespace; the supervisor switches to that uid before clone, so nothing of
+ * the sandbox keeps host root. The workspace and policy paths are cloned (open_tree) and, if
+ * their owner is not that uid, idmapped so the owner's files act as the command's there and
+ * only there. A user namespace rather than a bare setuid: mounts built inside it are locked
+ * against the command, and max_user_namespaces=0 inside it stops nested ones even without
+ * seccomp. Without root the same path runs with the JVM's own uid.
  *
  * Channels: non-secret options in argv (options.h). The environment, secret files and the BPF
  * program arrive as 0600 files in a 0700 run directory on tmpfs and are unlinked as soon as they
@@ -38,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -95,6 +105,26 @@ static int watch_parent(const struct options *o) {
   return fd;
 }
 
+/* From here on nothing needs root: the supervisor takes the sandbox's uid before creating
+ * anything for it, so no process of the sandbox, the supervisor included, holds host root while
+ * the command runs, and init, created with that uid, maps it in its own user namespace without
+ * waiting for us. Without root the uid already is ours. */
+static void become_sandbox_uid(const struct options *o) {
+  if (geteuid() != 0) {
+    if (geteuid() != o->uid || getegid() != o->gid) {
+      fail("options", EPERM, "without root --uid/--gid must be ours (%u:%u)", geteuid(),
+           getegid());
+    }
+    return;
+  }
+  if (setresgid(o->gid, o->gid, o->gid) != 0) {
+    DIE("uid", "setresgid %u", o->gid);
+  }
+  if (setresuid(o->uid, o->uid, o->uid) != 0) {
+    DIE("uid", "setresuid %u", o->uid);
+  }
+}
+
 static void read_run_files(struct launch *l) {
   const struct options *o = &l->opts;
   static char *empty_env[] = {NULL};
@@ -147,21 +177,28 @@ int main(int argc, char **argv) {
   }
   sigprocmask(SIG_BLOCK, &set, NULL);
 
-  int sync[2];
-  if (pipe2(sync, O_CLOEXEC) != 0) {
+  become_sandbox_uid(&l.opts);
+
+  int lifeline[2];
+  if (pipe2(lifeline, O_CLOEXEC) != 0) {
     DIE("supervisor", "pipe");
   }
-  l.sync_read = sync[0];
+  l.lifeline = lifeline[0];
+  /* Changing uid made us non-dumpable, which would leave init, our copy, unable to open its own
+   * /proc/self/uid_map. Init is dumpable only until it has mapped its ids and built its view;
+   * it turns that off itself before the command exists. */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) {
+    DIE("supervisor", "prctl(PR_SET_DUMPABLE, 1)");
+  }
   pid_t init = clone_init(init_main, &l, l.opts.share_net);
-  close(sync[0]);
-  map_ids(init, l.opts.uid, l.opts.gid);
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    kill(init, SIGKILL);
+    DIE("supervisor", "prctl(PR_SET_DUMPABLE, 0)");
+  }
+  close(lifeline[0]);
   for (int i = 0; i < l.n_secrets; i++) {
     memset((void *)l.secrets[i].data, 0, l.secrets[i].len);
   }
-  if (write(sync[1], "g", 1) != 1) {
-    kill(init, SIGKILL);
-    DIE("supervisor", "release init");
-  }
-  /* sync[1] stays open for init's lifetime: its EOF tells init the supervisor died. */
+  /* lifeline[1] stays open for init's lifetime: its EOF tells init the supervisor died. */
   supervise(init, parent);
 }

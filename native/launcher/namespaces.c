@@ -47,23 +47,25 @@ static void write_file(const char *step, const char *path, const char *text) {
   close(fd);
 }
 
-static void write_maps(const char *step, pid_t pid, const char *uid_map, const char *gid_map) {
+/* Writes the maps of a process ("self" or a pid). */
+static void write_maps(const char *step, const char *proc, const char *uid_map,
+                       const char *gid_map) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+  snprintf(path, sizeof path, "/proc/%s/uid_map", proc);
   write_file(step, path, uid_map);
   /* setgroups must be denied before an unprivileged writer may set gid_map, and we never want
    * the command to change its groups anyway. */
-  snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+  snprintf(path, sizeof path, "/proc/%s/setgroups", proc);
   write_file(step, path, "deny");
-  snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+  snprintf(path, sizeof path, "/proc/%s/gid_map", proc);
   write_file(step, path, gid_map);
 }
 
-void map_ids(pid_t child, uid_t uid, gid_t gid) {
+void map_own_ids(uid_t uid, gid_t gid) {
   char u[64], g[64];
   snprintf(u, sizeof u, "%u %u 1\n", uid, uid);
   snprintf(g, sizeof g, "%u %u 1\n", gid, gid);
-  write_maps("uidmap", child, u, g);
+  write_maps("uidmap", "self", u, g);
 }
 
 int idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
@@ -92,10 +94,11 @@ int idmap_userns(uid_t from_uid, gid_t from_gid, uid_t to_uid, gid_t to_gid) {
     fail("idmap", EPERM, "cannot create a user namespace for an idmapped mount");
   }
   close(ready[0]);
-  char u[64], g[64];
+  char u[64], g[64], proc[16];
   snprintf(u, sizeof u, "%u %u 1\n", from_uid, to_uid);
   snprintf(g, sizeof g, "%u %u 1\n", from_gid, to_gid);
-  write_maps("idmap", pid, u, g);
+  snprintf(proc, sizeof proc, "%d", pid);
+  write_maps("idmap", proc, u, g);
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -9,9 +9,10 @@
  * network namespace unless share_net. Returns the child's pid in our namespace. */
 pid_t clone_init(int (*fn)(void *), void *arg, bool share_net);
 
-/* Maps the child's uid and gid (one id each, the same number inside and outside) and denies
- * setgroups, from the parent side. */
-void map_ids(pid_t child, uid_t uid, gid_t gid);
+/* Maps the caller's own uid and gid in its new user namespace (one id each, the same number
+ * inside and outside) and denies setgroups. Needs no privilege: an unprivileged process may map
+ * exactly its own ids. */
+void map_own_ids(uid_t uid, gid_t gid);
 
 /* Creates a user namespace mapping host ids (from_uid, from_gid) to (to_uid, to_gid), for an
  * idmapped mount, and returns an fd to it. Called by a root supervisor only. */

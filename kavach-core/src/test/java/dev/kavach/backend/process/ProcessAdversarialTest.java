@@ -375,6 +375,37 @@ class ProcessAdversarialTest {
   }
 
   @Test
+  void noProcessOfTheSandboxHoldsHostRootWhileTheCommandRuns() throws Exception {
+    assumeTrue(provider.hostSupport().euid() == 0, "only meaningful on a root host");
+    Sandbox s = preset("strict");
+    String m = marker();
+    Thread t = new Thread(() -> sh(s, "sleep " + m));
+    t.start();
+    List<String> procs = List.of();
+    for (int i = 0; i < 500; i++) {
+      procs = Leftovers.processesMatching(m);
+      if (procs.stream().anyMatch(p -> p.contains(": sleep " + m))) {
+        break;
+      }
+      Thread.sleep(10);
+    }
+    // The supervisor, init and the command: every one has the sandbox's uid, none is root.
+    assertThat(procs).hasSizeGreaterThanOrEqualTo(3);
+    for (String p : procs) {
+      String pid = p.substring(0, p.indexOf(':'));
+      String uids =
+          Files.readString(Path.of("/proc", pid, "status"))
+              .lines()
+              .filter(l -> l.startsWith("Uid:"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(uids.split("\\s+")).as(p).doesNotContain("0");
+    }
+    s.stop();
+    t.join();
+  }
+
+  @Test
   void killingTheJvmThatOwnsTheSandboxKillsEverythingInIt() throws Exception {
     String m = marker();
     String java = ProcessHandle.current().info().command().orElse("java");
