@@ -13,14 +13,16 @@ import java.time.Duration;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Whole-process spawn latency: how long one exec of {@code /bin/true} takes from the JVM, p50 and
- * p95, for each mechanism, measured in one run and interleaved (one exec of each in turn), so that
- * the machine's load falls on all of them alike.
+ * p95, for each mechanism, measured in one run and interleaved (one exec of each in a fresh random
+ * order every round), so that the machine's load falls on all of them alike.
  *
  * <ul>
  *   <li>{@code direct}: {@code /bin/true} spawned by the same {@code Exec} wrapper (ProcessBuilder,
@@ -108,11 +110,15 @@ public final class LatencyHarness {
       Map<String, long[]> nanos = new LinkedHashMap<>();
       cases.keySet().forEach(k -> nanos.put(k, new long[n]));
       String loadBefore = load();
+      // A fresh random order every round, so no mechanism always follows the same neighbour.
+      List<String> order = new ArrayList<>(cases.keySet());
+      Random random = new Random(42);
       for (int i = 0; i < n; i++) {
-        for (Map.Entry<String, Case> e : cases.entrySet()) {
+        Collections.shuffle(order, random);
+        for (String name : order) {
           long t0 = System.nanoTime();
-          e.getValue().run();
-          nanos.get(e.getKey())[i] = System.nanoTime() - t0;
+          cases.get(name).run();
+          nanos.get(name)[i] = System.nanoTime() - t0;
         }
       }
       String table = table(nanos, n, warmup, loadBefore, load());

@@ -105,7 +105,7 @@ record LaunchReport(
           rules = parseInt(f, 2);
         }
         case "seccomp" -> seccomp = f.length > 1 ? f[1] : null;
-        case "cgroup" -> cgroups.add(line.substring("cgroup ".length()));
+        case "cgroup" -> cgroups.add(f.length > 1 ? f[1] : "");
         case "egress-relay" -> relay = parseInt(f, 1);
         case "ready" -> ready = true;
         case "exit" -> exit = OptionalInt.of(parseInt(f, 1));
