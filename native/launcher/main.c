@@ -19,9 +19,9 @@
  *   7. When the command exits, everything else in the sandbox is killed; when the JVM dies, or
  *      this process is killed, the whole sandbox dies with it.
  *
- * Order (fixed): status channel; join cgroups; watch the JVM; read and unlink the run files;
- * drop supplementary groups; clone idmapped bind sources (root only); take the sandbox's uid;
- * clone init into new namespaces; [init:] map its own uid/gid; filesystem view and pivot_root;
+ * Order (fixed): status channel; join cgroups; watch the JVM; drop supplementary groups; clone
+ * idmapped bind sources (root only); take the sandbox's uid; [--wait: read the command from
+ * stdin]; read and unlink the run files; clone init into new namespaces; [init:] map its own uid/gid; filesystem view and pivot_root;
  * loopback; hostname; nested-userns limit; rlimits; new session; non-dumpable; drop
  * capabilities and lock securebits; no_new_privs; Landlock; seccomp; fork and exec the command;
  * reap; exit with its status.
@@ -132,6 +132,69 @@ static void become_sandbox_uid(const struct options *o) {
   }
 }
 
+/* Reads exactly n bytes of stdin, never more: what follows is the command's input. */
+static void read_exact(char *buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = read(STDIN_FILENO, buf + done, n - done);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r == 0) {
+      /* The JVM gave the prepared launch up (or died): nothing to run, nothing to report. */
+      _exit(0);
+    }
+    if (r < 0) {
+      DIE("wait", "read the command from stdin");
+    }
+    done += (size_t)r;
+  }
+}
+
+/* --wait: the command arrives on stdin once Java has an exec for this prepared launch. */
+static char **read_command(void) {
+  char line[16];
+  size_t n = 0;
+  while (n < sizeof line - 1) {
+    read_exact(line + n, 1);
+    if (line[n] == '\n') {
+      break;
+    }
+    n++;
+  }
+  line[n] = '\0';
+  char *end;
+  unsigned long len = strtoul(line, &end, 10);
+  if (n == 0 || *end != '\0' || len == 0 || len > (1u << 20)) {
+    fail("wait", EINVAL, "bad command header");
+  }
+  char *buf = malloc(len);
+  if (buf == NULL) {
+    DIE("wait", "malloc");
+  }
+  read_exact(buf, len);
+  if (buf[len - 1] != '\0') {
+    fail("wait", EINVAL, "command is not NUL-terminated");
+  }
+  size_t argc = 0;
+  for (size_t i = 0; i < len; i++) {
+    argc += buf[i] == '\0';
+  }
+  char **argv = calloc(argc + 1, sizeof *argv);
+  if (argv == NULL) {
+    DIE("wait", "calloc");
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+    argv[k++] = buf + i;
+  }
+  if (argv[0][0] == '\0') {
+    fail("wait", EINVAL, "empty command");
+  }
+  report("go");
+  return argv;
+}
+
 static void read_run_files(struct launch *l) {
   const struct options *o = &l->opts;
   static char *empty_env[] = {NULL};
@@ -165,7 +228,6 @@ int main(int argc, char **argv) {
   report("launcher 1 %d", getpid());
   join_cgroups(&l.opts);
   int parent = watch_parent(&l.opts);
-  read_run_files(&l);
   if (geteuid() == 0 && setgroups(0, NULL) != 0) {
     /* A root JVM's supplementary groups (gid 0 among them) would survive into the user
      * namespace and keep granting group access to host files. */
@@ -173,6 +235,13 @@ int main(int argc, char **argv) {
   }
   open_host_trees(&l.opts, &l.trees);
   l.relay_socket = l.opts.relay_socket ? relay_open_socket(l.opts.relay_socket) : -1;
+  become_sandbox_uid(&l.opts);
+  if (l.opts.wait) {
+    /* A prepared launch waits here, already in its cgroups and without root. */
+    l.opts.argv = read_command();
+  }
+  /* Java gave the run directory and its files to the sandbox's uid. */
+  read_run_files(&l);
 
   /* Block what the supervisor forwards before init exists, so none is lost in between; init
    * inherits the mask and installs its own handlers. */
@@ -183,8 +252,6 @@ int main(int argc, char **argv) {
     sigaddset(&set, forwarded[i]);
   }
   sigprocmask(SIG_BLOCK, &set, NULL);
-
-  become_sandbox_uid(&l.opts);
 
   int lifeline[2];
   if (pipe2(lifeline, O_CLOEXEC) != 0) {

@@ -12,7 +12,7 @@
 enum {
   OPT_PROBE = 256, OPT_STATUS, OPT_PARENT, OPT_CGROUP, OPT_ENV, OPT_SECRETS, OPT_SECCOMP,
   OPT_SECCOMP_NAME, OPT_UID, OPT_GID, OPT_NET, OPT_HOSTNAME, OPT_WORKSPACE, OPT_SYSTEM, OPT_RO,
-  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD, OPT_RELAY,
+  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD, OPT_RELAY, OPT_WAIT,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +38,7 @@ static const struct option long_options[] = {
     {"landlock", no_argument, 0, OPT_LANDLOCK},
     {"allow-port", required_argument, 0, OPT_PORT},
     {"cwd", required_argument, 0, OPT_CWD},
+    {"wait", no_argument, 0, OPT_WAIT},
     {"egress-relay", required_argument, 0, OPT_RELAY},
     {0, 0, 0, 0},
 };
@@ -125,6 +126,7 @@ void parse_options(int argc, char **argv, struct options *o) {
         o->ports[o->n_ports++] = (int)number("--allow-port", optarg, 65535);
         break;
       case OPT_CWD: absolute("--cwd", optarg); o->cwd = optarg; break;
+      case OPT_WAIT: o->wait = true; break;
       case OPT_RELAY: {
         char *colon = strchr(optarg, ':');
         if (colon == NULL) {
@@ -161,8 +163,11 @@ void parse_options(int argc, char **argv, struct options *o) {
      * the host's files. */
     fail("options", 0, "--uid and --gid must not be 0");
   }
-  if (optind >= argc) {
+  if (optind >= argc && !o->wait) {
     fail("options", 0, "no command after --");
+  }
+  if (optind < argc && o->wait) {
+    fail("options", 0, "--wait takes the command from stdin, not after --");
   }
   if (o->cwd == NULL) {
     o->cwd = o->workspace != NULL ? "/workspace" : "/";

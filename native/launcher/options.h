@@ -46,6 +46,9 @@ struct options {
   int ports[MAX_PORTS];           /* --allow-port N: Landlock TCP bind+connect rule */
   int n_ports;
   const char *cwd;                /* --cwd DIR (default /workspace, or / without one) */
+  bool wait;                      /* --wait: prepare (cgroups, parent watch), then read the
+                                     command from stdin: "<length>\n" and that many bytes of
+                                     NUL-terminated argv; the rest of stdin is the command's */
   int relay_port;                 /* --egress-relay PORT:SOCKET: relay 127.0.0.1:PORT in the */
   const char *relay_socket;       /*   sandbox to the egress proxy's Unix SOCKET (relay.c) */
   char **argv;                    /* the command, after "--" */

@@ -29,6 +29,9 @@ import java.util.Random;
  *       pipes for stdout and stderr) every backend uses: the floor;
  *   <li>{@code process-minimal|basic|strict}: {@code Sandbox.exec} on a started process sandbox
  *       with that preset (launcher, namespaces, view, Landlock, seccomp, cgroups, report, score);
+ *       the backend prepares each next launch between execs;
+ *   <li>{@code process-strict-cold}: the same with preparing turned off: the spawn and the cgroup
+ *       join are inside every exec;
  *   <li>{@code bwrap}: bubblewrap with comparable isolation: read-only root, every namespace, fresh
  *       /proc, /dev, tmpfs /tmp, no capabilities, and the same strict seccomp program;
  *   <li>{@code unshare}: {@code unshare -Urnpf --mount-proc}: namespaces only.
@@ -77,13 +80,20 @@ public final class LatencyHarness {
     List<Sandbox> sandboxes = new ArrayList<>();
     Map<String, Case> cases = new LinkedHashMap<>();
     cases.put("direct", () -> check(run(List.of("/bin/true"), new byte[0]), "direct"));
-    for (String preset : List.of("minimal", "basic", "strict")) {
+    for (String preset : List.of("minimal", "basic", "strict", "strict-cold")) {
+      boolean cold = preset.endsWith("-cold");
+      if (cold) {
+        // The backend prepares the next launch (spawned, in its cgroups) between execs; this
+        // case turns that off to show the cost it hides.
+        System.setProperty("kavach.process.prepare", "false");
+      }
       Sandbox s =
           Sandbox.create(
               SandboxConfig.builder()
                   .backend("process")
-                  .policy(SandboxPolicy.preset(preset))
+                  .policy(SandboxPolicy.preset(preset.replace("-cold", "")))
                   .build());
+      System.clearProperty("kavach.process.prepare");
       s.start();
       sandboxes.add(s);
       cases.put(

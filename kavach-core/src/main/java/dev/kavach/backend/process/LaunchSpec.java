@@ -57,6 +57,22 @@ record LaunchSpec(List<String> argv) {
     return out.toByteArray();
   }
 
+  /**
+   * Encodes a command for a prepared launch's stdin: {@code <length>\n} and the argv, each argument
+   * NUL-terminated. What follows on stdin is the command's own input.
+   */
+  static byte[] commandHeader(List<String> argv) {
+    ByteArrayOutputStream body = new ByteArrayOutputStream();
+    for (String a : argv) {
+      body.writeBytes(a.getBytes(StandardCharsets.UTF_8));
+      body.write(0);
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes((body.size() + "\n").getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(body.toByteArray());
+    return out.toByteArray();
+  }
+
   /** Encodes secret files: {@code <octal mode> <length> <path>\n<bytes>} per file. */
   static byte[] secretsFile(List<SecretFile> files) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -76,6 +92,7 @@ record LaunchSpec(List<String> argv) {
     private @Nullable List<String> command;
     private boolean ids;
     private boolean status;
+    private boolean wait;
 
     private Builder(Path launcher) {
       this.launcher = launcher;
@@ -193,7 +210,17 @@ record LaunchSpec(List<String> argv) {
       return this;
     }
 
-    /** Builds the spec; status, ids and command are required. */
+    /**
+     * A prepared launch: the launcher joins its cgroups and then waits for the command on stdin
+     * ({@link LaunchSpec#commandHeader}).
+     */
+    Builder waitForCommand() {
+      wait = true;
+      options.add("--wait");
+      return this;
+    }
+
+    /** Builds the spec; status, ids and the command (or {@link #waitForCommand}) are required. */
     LaunchSpec build() {
       if (!status || !ids) {
         throw new IllegalStateException("a launch needs a status file and ids");
@@ -201,8 +228,10 @@ record LaunchSpec(List<String> argv) {
       List<String> argv = new ArrayList<>();
       argv.add(launcher.toString());
       argv.addAll(options);
-      argv.add("--");
-      argv.addAll(Objects.requireNonNull(command, "command"));
+      if (!wait) {
+        argv.add("--");
+        argv.addAll(Objects.requireNonNull(command, "command"));
+      }
       return new LaunchSpec(argv);
     }
   }

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,6 +47,12 @@ final class ProcessBackend implements Backend {
   private static final long NOFILE = 4096;
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /**
+   * System property that turns off preparing launches ahead of execs ({@code false}); on by
+   * default. For measuring the cold path.
+   */
+  static final String PREPARE_PROPERTY = "kavach.process.prepare";
+
   private final String sandboxId;
   private final SandboxPolicy policy;
   private final Launcher launcher;
@@ -58,6 +65,14 @@ final class ProcessBackend implements Backend {
   private final boolean ownedWorkspace;
   private volatile @Nullable Path workspace;
   private volatile @Nullable SandboxCgroup cgroup;
+  private final int outputLimit;
+  private final int jvmUid;
+  private final boolean prepare;
+  private final AtomicLong prepareCounter = new AtomicLong();
+  private final Object prepLock = new Object();
+  private @Nullable Launch prepared; // guarded by prepLock
+  private @Nullable Thread preparing; // guarded by prepLock
+  private boolean closed; // guarded by prepLock
 
   ProcessBackend(
       String sandboxId,
@@ -73,6 +88,9 @@ final class ProcessBackend implements Backend {
     this.notes = List.copyOf(notes);
     this.bestEffort = policy.bestEffort();
     this.ownedWorkspace = config.workdir() == null;
+    this.outputLimit = config.outputLimit();
+    this.jvmUid = host.euid();
+    this.prepare = !"false".equals(System.getProperty(PREPARE_PROPERTY));
     if (host.euid() == 0) {
       // Per sandbox, so two sandboxes never share an owner of anything.
       this.uid = SANDBOX_UID_BASE + RANDOM.nextInt(SANDBOX_UID_COUNT);
@@ -87,6 +105,15 @@ final class ProcessBackend implements Backend {
   /** The command's host uid. */
   int uid() {
     return uid;
+  }
+
+  /** Who owns run directories: the sandbox's uid when it is not ours (root host), else us. */
+  private int runDirUid() {
+    return uid == jvmUid ? -1 : uid;
+  }
+
+  private int runDirGid() {
+    return uid == jvmUid ? -1 : gid;
   }
 
   @Override
@@ -108,6 +135,7 @@ final class ProcessBackend implements Backend {
       cgroup = SandboxCgroup.create(sandboxId, plan.limits(), bestEffort, HostProbe.system());
     }
     this.workspace = ws;
+    prepareInBackground();
   }
 
   @Override
@@ -116,16 +144,35 @@ final class ProcessBackend implements Backend {
     if (ws == null) {
       throw new KavachException(Reason.INVALID_STATE, "sandbox " + sandboxId + " is not started");
     }
+    Launch prepared = spec.egress() == null ? takePrepared() : null;
+    if (prepared != null) {
+      prepareInBackground();
+      return runPrepared(prepared, spec);
+    }
+    return runCold(spec, ws);
+  }
+
+  /** A launch started for this exec: the cgroup join and the spawn are on its critical path. */
+  private ExecOutcome runCold(ExecSpec spec, Path ws) {
     SandboxCgroup cg = cgroup;
     ExecCgroup group = cg == null ? null : cg.newExec(spec.execId());
-    try (RunDir run = RunDir.create(spec.execId())) {
-      LaunchSpec.Builder launch = launchSpec(spec, run, ws);
+    try (RunDir run = RunDir.create(spec.execId(), runDirUid(), runDirGid())) {
+      LaunchSpec.Builder launch = launchSpec(run, ws, spec.egress());
+      launch.envFile(run.write("env", LaunchSpec.envFile(spec.env())));
+      if (!spec.secretFiles().isEmpty()) {
+        byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
+        try {
+          launch.secretsFile(run.write("secrets", secrets));
+        } finally {
+          Arrays.fill(secrets, (byte) 0);
+        }
+      }
       if (group != null) {
         launch.cgroupProcs(group.procsFiles());
       }
       Exec.Running r =
           Exec.start(
-              Exec.command(launch.build().argv())
+              Exec.command(launch.command(spec.argv()).build().argv())
                   .env(Map.of())
                   .cwd(Path.of("/"))
                   .stdin(spec.stdin())
@@ -133,14 +180,7 @@ final class ProcessBackend implements Backend {
                   .outputLimit(spec.outputLimit())
                   .onTimeout(p -> kill(p, group))
                   .build());
-      running.add(r);
-      Exec.Result res;
-      try {
-        res = r.await();
-      } finally {
-        running.remove(r);
-      }
-      return outcome(res, LaunchReport.parse(run.read("status")), cg, group, spec.egress());
+      return finish(r, run, cg, group, spec.egress());
     } finally {
       if (group != null) {
         group.destroy();
@@ -148,27 +188,198 @@ final class ProcessBackend implements Backend {
     }
   }
 
-  private LaunchSpec.Builder launchSpec(ExecSpec spec, RunDir run, Path ws) {
+  /** A prepared launch: only the run files and the command are left to hand over. */
+  private ExecOutcome runPrepared(Launch l, ExecSpec spec) {
+    try (RunDir run = l.run()) {
+      run.write("env", LaunchSpec.envFile(spec.env()));
+      byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
+      try {
+        run.write("secrets", secrets);
+      } finally {
+        Arrays.fill(secrets, (byte) 0);
+      }
+      l.running().go(LaunchSpec.commandHeader(spec.argv()), spec.stdin(), spec.timeout());
+      return finish(l.running(), run, cgroup, l.group(), null);
+    } finally {
+      if (l.group() != null) {
+        l.group().destroy();
+      }
+    }
+  }
+
+  private ExecOutcome finish(
+      Exec.Running r,
+      RunDir run,
+      @Nullable SandboxCgroup cg,
+      @Nullable ExecCgroup group,
+      @Nullable EgressEndpoint egress) {
+    running.add(r);
+    Exec.Result res;
+    try {
+      res = r.await();
+    } finally {
+      running.remove(r);
+    }
+    return outcome(res, LaunchReport.parse(run.read("status")), cg, group, egress);
+  }
+
+  /**
+   * One launch spawned ahead of its exec: the launcher has joined its exec cgroup (which waits for
+   * an RCU grace period, milliseconds on a loaded host) and waits for the command on stdin.
+   */
+  private record Launch(Exec.Running running, RunDir run, @Nullable ExecCgroup group) {
+    void discard() {
+      Exec.killTree(running.process());
+      try {
+        running.process().waitFor();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      try {
+        if (group != null) {
+          group.destroy();
+        }
+      } finally {
+        run.close();
+      }
+    }
+  }
+
+  /** The prepared launch, if one is ready and alive. */
+  private @Nullable Launch takePrepared() {
+    Launch l;
+    synchronized (prepLock) {
+      l = prepared;
+      prepared = null;
+    }
+    if (l != null && !l.running().process().isAlive()) {
+      l.discard(); // it failed while preparing; the cold path will report why
+      return null;
+    }
+    return l;
+  }
+
+  /**
+   * Prepares the next launch on its own thread, so the spawn and the cgroup join happen between
+   * execs rather than in one. At most one launch is prepared and one preparation runs at a time.
+   */
+  private void prepareInBackground() {
+    if (!prepare || plan.egress()) {
+      return;
+    }
+    synchronized (prepLock) {
+      if (closed || prepared != null || preparing != null) {
+        return;
+      }
+      Thread t = new Thread(this::prepareOne, "kavach-prepare-" + sandboxId);
+      t.setDaemon(true);
+      preparing = t;
+      t.start();
+    }
+  }
+
+  private void prepareOne() {
+    Launch l = null;
+    try {
+      l = prepareLaunch();
+    } catch (KavachException | IllegalStateException e) {
+      // The next exec runs cold and reports whatever is wrong.
+    } finally {
+      boolean keep;
+      synchronized (prepLock) {
+        keep = l != null && !closed && prepared == null;
+        if (keep) {
+          prepared = l;
+        }
+      }
+      try {
+        if (l != null && !keep) {
+          l.discard();
+        }
+      } finally {
+        // Only now: closePrepared waits for this, so nothing of the launch outlives destroy.
+        synchronized (prepLock) {
+          preparing = null;
+          prepLock.notifyAll();
+        }
+      }
+    }
+  }
+
+  private Launch prepareLaunch() {
+    Path ws = workspace;
+    SandboxCgroup cg = cgroup;
+    if (ws == null) {
+      throw new IllegalStateException("not started");
+    }
+    String id = sandboxId + "-p" + prepareCounter.incrementAndGet();
+    ExecCgroup group = cg == null ? null : cg.newExec(id);
+    RunDir run = null;
+    try {
+      run = RunDir.create(id, runDirUid(), runDirGid());
+      LaunchSpec.Builder b =
+          launchSpec(run, ws, null)
+              .envFile(run.path().resolve("env"))
+              .secretsFile(run.path().resolve("secrets"))
+              .waitForCommand();
+      if (group != null) {
+        b.cgroupProcs(group.procsFiles());
+      }
+      Exec.Running r =
+          Exec.prepare(
+              Exec.command(b.build().argv())
+                  .env(Map.of())
+                  .cwd(Path.of("/"))
+                  .outputLimit(outputLimit)
+                  .onTimeout(p -> kill(p, group))
+                  .build());
+      return new Launch(r, run, group);
+    } catch (RuntimeException e) {
+      if (group != null) {
+        group.destroy();
+      }
+      if (run != null) {
+        run.close();
+      }
+      throw e;
+    }
+  }
+
+  /** Stops preparing and discards the prepared launch; waits for a preparation in flight. */
+  private void closePrepared() {
+    Launch l;
+    synchronized (prepLock) {
+      closed = true;
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (preparing != null && System.nanoTime() < deadline) {
+        try {
+          prepLock.wait(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      l = prepared;
+      prepared = null;
+    }
+    if (l != null) {
+      l.discard();
+    }
+  }
+
+  /** Everything of a launch that is the same for every exec of this sandbox. */
+  private LaunchSpec.Builder launchSpec(RunDir run, Path ws, @Nullable EgressEndpoint egress) {
     LaunchSpec.Builder b =
         LaunchSpec.builder(launcher.path())
             .status(run.write("status", new byte[0]))
             .parentPid(ProcessHandle.current().pid())
-            .envFile(run.write("env", LaunchSpec.envFile(spec.env())))
             .ids(uid, gid)
-            .shareNetwork(plan.shareNetwork() && spec.egress() == null)
+            .shareNetwork(plan.shareNetwork() && egress == null)
             .hostname("kavach")
             .workspace(ws)
             .system(LaunchSpec.SYSTEM_DIRS)
             .tmpSize(tmpSize())
             .nofile(NOFILE);
-    if (!spec.secretFiles().isEmpty()) {
-      byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
-      try {
-        b.secretsFile(run.write("secrets", secrets));
-      } finally {
-        Arrays.fill(secrets, (byte) 0);
-      }
-    }
     for (FilesystemRule rule : policy.filesystemRules()) {
       Path real = realPath(rule.path());
       if (rule.access() == FilesystemRule.Access.RW) {
@@ -185,7 +396,6 @@ final class ProcessBackend implements Backend {
       b.landlock();
       plan.ports().forEach(b::allowPort);
     }
-    EgressEndpoint egress = spec.egress();
     if (egress != null) {
       b.egressRelay(egress.relayPort(), egress.socket());
     } else if (plan.egress()) {
@@ -198,7 +408,7 @@ final class ProcessBackend implements Backend {
     if (seccomp != null) {
       b.seccomp(run.write("seccomp.bpf", plan.seccompProgram()), seccomp);
     }
-    return b.command(spec.argv());
+    return b;
   }
 
   private long tmpSize() {
@@ -336,6 +546,7 @@ final class ProcessBackend implements Backend {
 
   @Override
   public void stop() {
+    closePrepared();
     running.forEach(Exec.Running::kill);
     SandboxCgroup cg = cgroup;
     if (cg != null) {
@@ -345,6 +556,7 @@ final class ProcessBackend implements Backend {
 
   @Override
   public void destroy() {
+    closePrepared();
     running.forEach(Exec.Running::kill);
     SandboxCgroup cg = cgroup;
     cgroup = null;

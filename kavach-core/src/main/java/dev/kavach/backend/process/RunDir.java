@@ -29,9 +29,13 @@ final class RunDir implements AutoCloseable {
   static final List<String> FILES = List.of("status", "env", "secrets", "seccomp.bpf");
 
   private final Path dir;
+  private final int uid;
+  private final int gid;
 
-  private RunDir(Path dir) {
+  private RunDir(Path dir, int uid, int gid) {
     this.dir = dir;
+    this.uid = uid;
+    this.gid = gid;
   }
 
   /**
@@ -46,17 +50,36 @@ final class RunDir implements AutoCloseable {
     }
   }
 
-  /** Creates the run directory of one exec ({@link #checkBase} must have passed). */
+  /** Creates the run directory of one exec, owned by this JVM's user. */
   static RunDir create(String execId) {
+    return create(execId, -1, -1);
+  }
+
+  /**
+   * Creates the run directory of one exec ({@link #checkBase} must have passed). With an owner (not
+   * -1), the directory and every file written into it are given to that uid and gid: the launcher
+   * reads them after it has dropped root for the sandbox's uid, and nothing else on the host runs
+   * as that uid.
+   */
+  static RunDir create(String execId, int uid, int gid) {
     Path dir = BASE.resolve(PREFIX + execId);
+    RunDir run = new RunDir(dir, uid, gid);
     try {
       Files.createDirectory(
           dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      run.own(dir);
     } catch (IOException e) {
       throw new KavachException(
           Reason.LAUNCH_FAILED, "cannot create run directory " + dir + ": " + e, e);
     }
-    return new RunDir(dir);
+    return run;
+  }
+
+  private void own(Path p) throws IOException {
+    if (uid >= 0) {
+      Files.setAttribute(p, "unix:uid", uid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(p, "unix:gid", gid, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+    }
   }
 
   private static boolean isTmpfs(Path p) {
@@ -82,6 +105,7 @@ final class RunDir implements AutoCloseable {
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
             StandardOpenOption.WRITE)) {
       out.write(content);
+      own(file);
     } catch (IOException e) {
       throw new KavachException(Reason.LAUNCH_FAILED, "cannot write " + file + ": " + e, e);
     }

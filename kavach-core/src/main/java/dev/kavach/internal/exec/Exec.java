@@ -178,18 +178,33 @@ public final class Exec {
   }
 
   /**
+   * Starts a command whose input has not arrived yet: its standard input is a pipe left open and
+   * empty, and its clock does not run, until {@link Running#go}. For a process that prepares itself
+   * ahead of time (spawn, join cgroups) and then waits for its real input on stdin.
+   *
+   * @throws KavachException with {@link Reason#LAUNCH_FAILED} if the program cannot be started
+   */
+  public static Running prepare(Command command) {
+    return start(command, true);
+  }
+
+  /**
    * Starts a command.
    *
    * @throws KavachException with {@link Reason#LAUNCH_FAILED} if the program cannot be started
    */
   public static Running start(Command command) {
+    return start(command, false);
+  }
+
+  private static Running start(Command command, boolean deferred) {
     ProcessBuilder pb = new ProcessBuilder(command.argv());
     pb.environment().clear();
     pb.environment().putAll(command.env());
     if (command.cwd() != null) {
       pb.directory(command.cwd().toFile());
     }
-    if (command.stdin().length == 0) {
+    if (command.stdin().length == 0 && !deferred) {
       pb.redirectInput(new File("/dev/null"));
     }
     long startNanos = System.nanoTime();
@@ -200,7 +215,7 @@ public final class Exec {
       throw new KavachException(
           Reason.LAUNCH_FAILED, "cannot start " + command.argv().get(0) + ": " + e.getMessage(), e);
     }
-    return new Running(command, process, startNanos);
+    return new Running(command, process, startNanos, deferred);
   }
 
   /** Kills a process and every descendant with SIGKILL, children first. */
@@ -213,29 +228,72 @@ public final class Exec {
   public static final class Running {
     private final Command command;
     private final Process process;
-    private final long startNanos;
+    private volatile long startNanos;
     private final Reader out;
     private final Reader err;
     private volatile boolean killed;
+    private volatile boolean deferred;
+    private volatile Duration timeout;
 
-    private Running(Command command, Process process, long startNanos) {
+    private Running(Command command, Process process, long startNanos, boolean deferred) {
       this.command = command;
       this.process = process;
       this.startNanos = startNanos;
+      this.deferred = deferred;
       this.out =
           new Reader(process.getInputStream(), command.outputLimit(), "stdout", process.pid());
       this.err =
           new Reader(process.getErrorStream(), command.outputLimit(), "stderr", process.pid());
-      if (command.stdin().length > 0) {
-        Thread writer =
-            new Thread(
-                () -> writeStdin(process.getOutputStream(), command.stdin()),
-                "kavach-stdin-" + process.pid());
-        writer.setDaemon(true);
-        writer.start();
-      } else {
-        closeQuietly(process.getOutputStream());
+      this.timeout = command.timeout();
+      if (!deferred) {
+        feed(new byte[0], command.stdin());
       }
+    }
+
+    /**
+     * Starts a {@link Exec#prepare prepared} command: its clock starts now with this timeout, and
+     * {@code header} followed by {@code stdin} is written to its standard input, which is then
+     * closed. The command's own stdin and timeout are not used.
+     *
+     * @throws IllegalStateException if the command was not prepared or already went
+     */
+    public void go(byte[] header, byte[] stdin, Duration timeout) {
+      if (!deferred) {
+        throw new IllegalStateException("not a prepared command, or already started");
+      }
+      deferred = false;
+      this.timeout = Objects.requireNonNull(timeout, "timeout");
+      startNanos = System.nanoTime();
+      feed(header, stdin);
+    }
+
+    private void feed(byte[] header, byte[] stdin) {
+      if (header.length + stdin.length == 0) {
+        closeQuietly(process.getOutputStream());
+        return;
+      }
+      Thread writer =
+          new Thread(
+              () -> {
+                OutputStream os = process.getOutputStream();
+                if (header.length == 0) {
+                  writeStdin(os, stdin);
+                  return;
+                }
+                // One write of header and input together; the copy may hold a secret (stdin
+                // injection), so it is wiped once written.
+                byte[] all = new byte[header.length + stdin.length];
+                System.arraycopy(header, 0, all, 0, header.length);
+                System.arraycopy(stdin, 0, all, header.length, stdin.length);
+                try {
+                  writeStdin(os, all);
+                } finally {
+                  java.util.Arrays.fill(all, (byte) 0);
+                }
+              },
+              "kavach-stdin-" + process.pid());
+      writer.setDaemon(true);
+      writer.start();
     }
 
     /** The process. */
@@ -249,11 +307,18 @@ public final class Exec {
       command.onTimeout().accept(process);
     }
 
-    /** Waits for the command to end (or the timeout to kill it) and returns its result. */
+    /**
+     * Waits for the command to end (or the timeout to kill it) and returns its result.
+     *
+     * @throws IllegalStateException for a prepared command that has not gone yet
+     */
     public Result await() {
+      if (deferred) {
+        throw new IllegalStateException("a prepared command must go before it is awaited");
+      }
       boolean timedOut = false;
       try {
-        long deadline = startNanos + command.timeout().toNanos();
+        long deadline = startNanos + timeout.toNanos();
         if (!process.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           timedOut = true;
           command.onTimeout().accept(process);

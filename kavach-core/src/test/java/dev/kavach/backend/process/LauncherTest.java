@@ -41,6 +41,12 @@ class LauncherTest {
   /** One launcher run: its result and its status report. */
   record Run(Exec.Result result, String status, LaunchReport report) {}
 
+  /** A run directory as the backend makes it: given to the sandbox's uid on a root host. */
+  private RunDir runDir(String id) {
+    int owner = host.euid() == 0 ? sandboxUid() : -1;
+    return RunDir.create(id, owner, owner);
+  }
+
   private int sandboxUid() {
     return host.euid() == 0 ? ProcessBackend.SANDBOX_UID_BASE + 4242 : host.euid();
   }
@@ -56,7 +62,7 @@ class LauncherTest {
       Duration timeout,
       String... command) {
     String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
-    try (RunDir dir = RunDir.create(id)) {
+    try (RunDir dir = runDir(id)) {
       Path status = dir.write("status", new byte[0]);
       List<String> argv = new ArrayList<>();
       argv.add(launcher.path().toString());
@@ -72,8 +78,10 @@ class LauncherTest {
         argv.add(o.replace("{run}", dir.path().toString()));
       }
       files.forEach(dir::write);
-      argv.add("--");
-      argv.addAll(List.of(command));
+      if (command.length > 0) {
+        argv.add("--");
+        argv.addAll(List.of(command));
+      }
       Exec.Result r =
           Exec.run(Exec.command(argv).env(Map.of()).stdin(stdin).timeout(timeout).build());
       String text = dir.read("status");
@@ -261,7 +269,7 @@ class LauncherTest {
   void terminationSignalsAreForwardedToTheCommand() throws Exception {
     String marker = "3600." + ThreadLocalRandom.current().nextInt(100_000_000, 999_999_999);
     String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
-    try (RunDir dir = RunDir.create(id)) {
+    try (RunDir dir = runDir(id)) {
       Path status = dir.write("status", new byte[0]);
       int uid = sandboxUid();
       List<String> argv =
@@ -312,7 +320,7 @@ class LauncherTest {
     // PR_SET_PDEATHSIG would fire when the starting *thread* ends; the supervisor watches the JVM
     // process (a pidfd) instead, so a launch started from a short-lived thread runs to its end.
     String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
-    try (RunDir dir = RunDir.create(id)) {
+    try (RunDir dir = runDir(id)) {
       Path status = dir.write("status", new byte[0]);
       int uid = sandboxUid();
       List<String> argv =
@@ -341,6 +349,27 @@ class LauncherTest {
       assertThat(r.stdoutText()).isEqualTo("survived\n");
       assertThat(r.exitValue()).isZero();
     }
+  }
+
+  @Test
+  void aPreparedLaunchTakesItsCommandFromStdinAndPassesTheRestOn() {
+    byte[] header = LaunchSpec.commandHeader(List.of("/bin/sh", "-c", "cat; echo \"[$0]\"", "x y"));
+    byte[] input = "from stdin\n".getBytes(StandardCharsets.UTF_8);
+    byte[] stdin = new byte[header.length + input.length];
+    System.arraycopy(header, 0, stdin, 0, header.length);
+    System.arraycopy(input, 0, stdin, header.length, input.length);
+    Run r = run(List.of("--wait"), Map.of(), stdin, Duration.ofSeconds(30));
+    assertThat(r.result().stdoutText()).isEqualTo("from stdin\n[x y]\n");
+    assertThat(r.status()).startsWith("launcher ").contains("\ngo\n");
+    assertThat(r.report().exitCode()).hasValue(0);
+  }
+
+  @Test
+  void aPreparedLaunchThatIsNeverGivenACommandLeavesQuietly() {
+    Run r = run(List.of("--wait"), Map.of(), new byte[0], Duration.ofSeconds(30));
+    assertThat(r.result().exitValue()).isZero();
+    assertThat(r.report().ready()).isFalse();
+    assertThat(r.report().namespaces()).isEmpty();
   }
 
   @Test

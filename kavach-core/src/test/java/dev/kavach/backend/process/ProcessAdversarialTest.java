@@ -389,9 +389,12 @@ class ProcessAdversarialTest {
       }
       Thread.sleep(10);
     }
-    // The supervisor, init and the command: every one has the sandbox's uid, none is root.
-    assertThat(procs).hasSizeGreaterThanOrEqualTo(3);
-    for (String p : procs) {
+    // The command (sh, sleep), and the launcher's supervisor and init, whose argv names the run
+    // directory (so the sandbox's id): every one has the sandbox's uid, none is root.
+    List<String> all = new ArrayList<>(procs);
+    all.addAll(Leftovers.processesMatching(s.id()));
+    assertThat(all).hasSizeGreaterThanOrEqualTo(4);
+    for (String p : all) {
       String pid = p.substring(0, p.indexOf(':'));
       String uids =
           Files.readString(Path.of("/proc", pid, "status"))

@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 class ProcessContractTest extends BackendContract {
   private final ProcessBackendProvider provider = new ProcessBackendProvider();
   private final List<String> ids = new ArrayList<>();
+  private final List<Sandbox> mine = new ArrayList<>();
 
   @Override
   protected BackendProvider provider() {
@@ -42,6 +43,7 @@ class ProcessContractTest extends BackendContract {
   protected Sandbox create(SandboxConfig config) {
     Sandbox s = super.create(config);
     ids.add(s.id());
+    mine.add(s);
     return s;
   }
 
@@ -67,9 +69,13 @@ class ProcessContractTest extends BackendContract {
     return dirs;
   }
 
-  /** No run directory of any of this test's sandboxes is left in /dev/shm. */
+  /**
+   * No run directory of any of this test's sandboxes is left in /dev/shm once they are destroyed
+   * (this runs before the contract's own check, so it destroys them first).
+   */
   @AfterEach
   void noRunDirectoriesLeft() throws IOException {
+    mine.forEach(Sandbox::close);
     try (Stream<Path> list = Files.list(RunDir.BASE)) {
       List<String> left =
           list.map(p -> p.getFileName().toString())
