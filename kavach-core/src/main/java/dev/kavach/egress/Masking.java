@@ -104,6 +104,10 @@ final class Masking {
                 + Rules.hostPort(host, port));
       }
       String value = resolve(s);
+      if (inTarget && !value.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+        throw Denied.badGateway(
+            "secret " + s.name() + " has characters a URL cannot carry; send it in a header");
+      }
       used.put(s.name(), value);
       targetOut[0] = targetOut[0].replace(ph, value);
       for (String[] f : head.fields()) {

@@ -161,6 +161,11 @@ final class Session implements Runnable, Watchdog.Guarded {
     if (!version.equals("HTTP/1.1") && !version.equals("HTTP/1.0")) {
       throw Denied.badRequest("unsupported protocol version " + HttpHead.clip(version));
     }
+    if (!target.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
+      // RFC 9112 3.2: a request target is visible ASCII; anything else is passed on by some
+      // servers and refused by others, which is room for confusion the proxy does not leave.
+      throw Denied.badRequest("the request target contains a character that is not visible ASCII");
+    }
     if (method.equals("CONNECT")) {
       if (tunnel != null) {
         throw Denied.badRequest("CONNECT inside a tunnel");

@@ -390,6 +390,47 @@ class EgressProxyTest {
   }
 
   @Test
+  void refusesARequestTargetThatIsNotVisibleAscii() throws Exception {
+    EgressProxy p = standard();
+    RawClient c = client(p);
+    c.send(
+        "GET http://api.test:"
+            + api.port()
+            + "/a\u00e9b HTTP/1.1\r\nHost: api.test:"
+            + api.port()
+            + "\r\n\r\n");
+    RawClient.Response r = c.response();
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.body()).contains("not visible ASCII");
+    assertThat(api.seen).isEmpty();
+  }
+
+  @Test
+  void aSecretThatCouldBreakTheRequestLineIsNotSubstituted() throws Exception {
+    EgressProxy p =
+        start(
+            EgressProxy.builder(new NetworkPolicy(true, List.of("api.test"), List.of(), List.of()))
+                .label("kv-spaces")
+                .listener(decisions::add)
+                .secret(new MaskedSecret("SPACEY", placeholder, List.of("api.test")))
+                .credentials(name -> Optional.of("a b HTTP/1.1".getBytes(StandardCharsets.UTF_8)))
+                .options(localOptions().build()));
+    RawClient c = client(p);
+    c.send(
+        "GET http://api.test:"
+            + api.port()
+            + "/?k="
+            + placeholder
+            + " HTTP/1.1\r\nHost: api.test:"
+            + api.port()
+            + "\r\n\r\n");
+    RawClient.Response r = c.response();
+    assertThat(r.status()).isEqualTo(502);
+    assertThat(r.body()).contains("secret SPACEY has characters a URL cannot carry");
+    assertThat(api.seen).isEmpty();
+  }
+
+  @Test
   void refusesOversizedHeads() throws Exception {
     EgressProxy p = standard();
     RawClient c = client(p);
