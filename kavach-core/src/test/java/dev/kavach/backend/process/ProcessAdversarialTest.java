@@ -77,10 +77,15 @@ class ProcessAdversarialTest {
   void nothingLeftBehind() throws IOException {
     List<String> ids = new ArrayList<>();
     List<Path> workspaces = new ArrayList<>();
+    List<Path> cgroups = new ArrayList<>();
     for (Sandbox s : sandboxes) {
       ids.add(s.id());
       s.workspace().ifPresent(workspaces::add);
+      cgroups.addAll(ProcessContractTest.cgroupDirectories(s.id()));
       s.close();
+    }
+    for (Path cg : cgroups) {
+      assertThat(cg).as("cgroup left behind").doesNotExist();
     }
     for (String id : ids) {
       assertThat(Leftovers.processesMatchingAfter(id, 5000)).as("processes of " + id).isEmpty();

@@ -6,6 +6,7 @@ import dev.kavach.ExecResult;
 import dev.kavach.Sandbox;
 import dev.kavach.SandboxConfig;
 import dev.kavach.backend.BackendProvider;
+import dev.kavach.backend.Capability;
 import dev.kavach.credential.SecretRef;
 import dev.kavach.internal.host.CgroupLayout;
 import dev.kavach.internal.host.HostProbe;
@@ -52,19 +53,31 @@ class ProcessContractTest extends BackendContract {
     return cgroupDirectories(sandbox.id());
   }
 
-  /** Where the sandbox's cgroup would be in every hierarchy: none may exist after destroy. */
+  /**
+   * Where the sandbox's cgroup is in every hierarchy ({@code kavach/<owner>/<sandbox-id>} under the
+   * JVM's own group, or {@code kavach/<sandbox-id>}): none may exist after destroy.
+   */
   static List<Path> cgroupDirectories(String sandboxId) {
     HostProbe host = HostProbe.system();
     CgroupLayout layout = host.cgroups();
     Map<String, String> own = host.ownCgroups();
-    List<Path> dirs = new ArrayList<>();
+    List<Path> roots = new ArrayList<>();
     layout
         .v1()
         .forEach(
             (controller, mount) ->
-                dirs.add(Path.of(mount, own.getOrDefault(controller, "/"), "kavach", sandboxId)));
+                roots.add(Path.of(mount, own.getOrDefault(controller, "/"), "kavach")));
     if (layout.v2Mount() != null) {
-      dirs.add(Path.of(layout.v2Mount(), own.getOrDefault("", "/"), "kavach", sandboxId));
+      roots.add(Path.of(layout.v2Mount(), own.getOrDefault("", "/"), "kavach"));
+    }
+    List<Path> dirs = new ArrayList<>();
+    for (Path root : roots) {
+      dirs.add(root.resolve(sandboxId));
+      try (Stream<Path> owners = Files.list(root)) {
+        owners.filter(Files::isDirectory).forEach(o -> dirs.add(o.resolve(sandboxId)));
+      } catch (IOException e) {
+        // No kavach/ in this hierarchy.
+      }
     }
     return dirs;
   }
@@ -119,7 +132,12 @@ class ProcessContractTest extends BackendContract {
 
   @Test
   void reportsWhatTheLauncherApplied() {
-    ExecResult r = started().exec(List.of("true"));
+    Sandbox s = started();
+    if (provider.capabilities().contains(Capability.RESOURCE_USAGE)) {
+      // The leak check is not vacuous: while the sandbox lives, its cgroup is where we look.
+      assertThat(cgroupDirectories(s.id())).anyMatch(Files::isDirectory);
+    }
+    ExecResult r = s.exec(List.of("true"));
     assertThat(r.enforcement().namespaces())
         .containsExactlyInAnyOrder("user", "pid", "mount", "ipc", "uts", "cgroup", "net");
     assertThat(r.enforcement().networkIsolated()).isTrue();
