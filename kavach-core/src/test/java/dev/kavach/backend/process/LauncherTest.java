@@ -92,6 +92,28 @@ class LauncherTest {
     }
   }
 
+  /** The argv of a launch in this run directory (system binds, no workspace). */
+  private List<String> launchArgv(RunDir dir, List<String> options, String... command) {
+    int uid = sandboxUid();
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                launcher.path().toString(),
+                "--status",
+                dir.write("status", new byte[0]).toString(),
+                "--uid",
+                Integer.toString(uid),
+                "--gid",
+                Integer.toString(uid)));
+    argv.addAll(options);
+    for (String d : LaunchSpec.SYSTEM_DIRS) {
+      argv.addAll(List.of("--system", d));
+    }
+    argv.add("--");
+    argv.addAll(List.of(command));
+    return argv;
+  }
+
   private Run sh(String script) {
     return run(List.of(), Map.of(), "/bin/sh", "-c", script);
   }
@@ -270,30 +292,13 @@ class LauncherTest {
     String marker = "3600." + ThreadLocalRandom.current().nextInt(100_000_000, 999_999_999);
     String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
     try (RunDir dir = runDir(id)) {
-      Path status = dir.write("status", new byte[0]);
-      int uid = sandboxUid();
       List<String> argv =
-          new ArrayList<>(
-              List.of(
-                  launcher.path().toString(),
-                  "--status",
-                  status.toString(),
-                  "--uid",
-                  Integer.toString(uid),
-                  "--gid",
-                  Integer.toString(uid),
-                  "--system",
-                  "/usr",
-                  "--system",
-                  "/bin",
-                  "--system",
-                  "/lib",
-                  "--system",
-                  "/lib64",
-                  "--",
-                  "/bin/sh",
-                  "-c",
-                  "trap 'echo got-term; exit 3' TERM; sleep " + marker + " & wait"));
+          launchArgv(
+              dir,
+              List.of(),
+              "/bin/sh",
+              "-c",
+              "trap 'echo got-term; exit 3' TERM; sleep " + marker + " & wait");
       Exec.Running running = Exec.start(Exec.command(argv).env(Map.of()).build());
       // The launcher's own argv holds the marker too: wait for the sleep itself, so the trap is
       // in place.
@@ -321,24 +326,13 @@ class LauncherTest {
     // process (a pidfd) instead, so a launch started from a short-lived thread runs to its end.
     String id = "test-" + ThreadLocalRandom.current().nextInt(1 << 30);
     try (RunDir dir = runDir(id)) {
-      Path status = dir.write("status", new byte[0]);
-      int uid = sandboxUid();
       List<String> argv =
-          new ArrayList<>(
-              List.of(
-                  launcher.path().toString(),
-                  "--status",
-                  status.toString(),
-                  "--parent-pid",
-                  Long.toString(ProcessHandle.current().pid()),
-                  "--uid",
-                  Integer.toString(uid),
-                  "--gid",
-                  Integer.toString(uid)));
-      for (String d : LaunchSpec.SYSTEM_DIRS) {
-        argv.addAll(List.of("--system", d));
-      }
-      argv.addAll(List.of("--", "/bin/sh", "-c", "sleep 1; echo survived"));
+          launchArgv(
+              dir,
+              List.of("--parent-pid", Long.toString(ProcessHandle.current().pid())),
+              "/bin/sh",
+              "-c",
+              "sleep 1; echo survived");
       Exec.Running[] started = new Exec.Running[1];
       Thread starter =
           new Thread(() -> started[0] = Exec.start(Exec.command(argv).env(Map.of()).build()));
