@@ -20,7 +20,6 @@ import dev.kavach.internal.host.Tool;
 import dev.kavach.internal.host.Virtualization;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -93,18 +92,7 @@ public final class GvisorBackendProvider implements BackendProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(
-        Capability.RUNS_COMMANDS,
-        Capability.NETWORK_ISOLATION,
-        Capability.FILESYSTEM_RULES,
-        Capability.READ_ONLY_ROOT,
-        Capability.SECCOMP,
-        Capability.MEMORY_LIMIT,
-        Capability.CPU_LIMIT,
-        Capability.PIDS_LIMIT,
-        Capability.PAUSE,
-        Capability.SECRET_ENV,
-        Capability.SECRET_STDIN);
+    return ContainerBackend.capabilities();
   }
 
   @Override

@@ -17,7 +17,6 @@ import dev.kavach.internal.host.HostProbe;
 import dev.kavach.internal.host.Tool;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -33,18 +32,7 @@ final class OciRuntimes {
 
   /** What runc and crun containers enforce here. */
   static Set<Capability> capabilities() {
-    return EnumSet.of(
-        Capability.RUNS_COMMANDS,
-        Capability.NETWORK_ISOLATION,
-        Capability.FILESYSTEM_RULES,
-        Capability.READ_ONLY_ROOT,
-        Capability.SECCOMP,
-        Capability.MEMORY_LIMIT,
-        Capability.CPU_LIMIT,
-        Capability.PIDS_LIMIT,
-        Capability.PAUSE,
-        Capability.SECRET_ENV,
-        Capability.SECRET_STDIN);
+    return ContainerBackend.capabilities();
   }
 
   /** A runtime found on this host, with the command that runs it. */

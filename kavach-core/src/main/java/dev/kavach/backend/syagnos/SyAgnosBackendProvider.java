@@ -19,7 +19,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -129,18 +128,7 @@ public final class SyAgnosBackendProvider implements BackendProvider {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(
-        Capability.RUNS_COMMANDS,
-        Capability.NETWORK_ISOLATION,
-        Capability.FILESYSTEM_RULES,
-        Capability.READ_ONLY_ROOT,
-        Capability.SECCOMP,
-        Capability.MEMORY_LIMIT,
-        Capability.CPU_LIMIT,
-        Capability.PIDS_LIMIT,
-        Capability.PAUSE,
-        Capability.SECRET_ENV,
-        Capability.SECRET_STDIN);
+    return ContainerBackend.capabilities();
   }
 
   @Override

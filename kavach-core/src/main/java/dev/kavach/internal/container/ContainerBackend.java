@@ -3,6 +3,7 @@ package dev.kavach.internal.container;
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.backend.Backend;
+import dev.kavach.backend.Capability;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
@@ -22,9 +23,11 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -59,7 +62,6 @@ public final class ContainerBackend implements Backend {
   private volatile @Nullable WorkspaceOwner owner;
   private volatile @Nullable Enforcement enforcement;
   private volatile @Nullable Limits limits;
-  private volatile @Nullable InsideFacts facts;
   private volatile long firstPid = -1;
 
   /**
@@ -79,14 +81,24 @@ public final class ContainerBackend implements Backend {
     this.bestEffort = bestEffort;
   }
 
-  /** The enforcement report confirmed at start, or null before. */
-  public @Nullable Enforcement enforcement() {
-    return enforcement;
-  }
-
-  /** The host layout, or null before start. */
-  public @Nullable ContainerLayout layout() {
-    return layout;
+  /**
+   * What every container backend (oci, gvisor, sy-agnos) enforces: each is confirmed inside the
+   * container at start. Not secrets by file: a file placed in the container would sit on the
+   * workspace's host disk or need a mount the container cannot get after it starts.
+   */
+  public static Set<Capability> capabilities() {
+    return EnumSet.of(
+        Capability.RUNS_COMMANDS,
+        Capability.NETWORK_ISOLATION,
+        Capability.FILESYSTEM_RULES,
+        Capability.READ_ONLY_ROOT,
+        Capability.SECCOMP,
+        Capability.MEMORY_LIMIT,
+        Capability.CPU_LIMIT,
+        Capability.PIDS_LIMIT,
+        Capability.PAUSE,
+        Capability.SECRET_ENV,
+        Capability.SECRET_STDIN);
   }
 
   @Override
@@ -117,7 +129,6 @@ public final class ContainerBackend implements Backend {
               + (probe.result().stderrText() + " " + describe(probe.status())).trim());
     }
     InsideFacts seen = InsideFacts.parse(probe.result().stdoutText());
-    facts = seen;
     driver.verify(seen);
     List<String> notes = new ArrayList<>(driver.notes());
     enforcement =
@@ -127,11 +138,6 @@ public final class ContainerBackend implements Backend {
             seen,
             new Confirmation.Observed(lim, driver.namespaces(), probe.status(), notes),
             bestEffort);
-  }
-
-  /** What the probe saw inside the container at start, or null before. */
-  public @Nullable InsideFacts facts() {
-    return facts;
   }
 
   @Override
