@@ -3,7 +3,8 @@
  *
  *   /                tmpfs, read-only once built (nothing of the host is writable through it)
  *   /usr /etc ...    --system: read-only, nosuid, nodev recursive binds of host directories;
- *                    host symlinks such as /bin -> usr/bin are recreated as symlinks
+ *                    host symlinks such as /bin -> usr/bin are recreated as symlinks (with
+ *                    --rootfs DIR: DIR's entries instead, the same way)
  *   /proc            a fresh proc of the new PID namespace (only sandbox processes)
  *   /dev             tmpfs with null zero full random urandom tty bound from the host, and
  *                    fd, stdin, stdout, stderr symlinks; read-only
@@ -340,7 +341,8 @@ void build_root(const struct options *o, const struct trees *t, const struct sec
   static struct source src[MAX_PATHS];
   for (int i = 0; i < o->n_binds; i++) {
     if (t->binds[i] < 0) {
-      open_source("bind", o->binds[i].path, o->binds[i].kind == BIND_SYSTEM, &src[i]);
+      const char *from = o->binds[i].source ? o->binds[i].source : o->binds[i].path;
+      open_source("bind", from, o->binds[i].kind == BIND_SYSTEM, &src[i]);
     }
   }
   struct source ws = {.fd = -1};

@@ -1,8 +1,10 @@
 /* Parsing of kavach-launch's argv (see options.h for the meaning of each flag). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +14,7 @@
 enum {
   OPT_PROBE = 256, OPT_STATUS, OPT_PARENT, OPT_CGROUP, OPT_ENV, OPT_SECRETS, OPT_SECCOMP,
   OPT_SECCOMP_NAME, OPT_UID, OPT_GID, OPT_NET, OPT_HOSTNAME, OPT_WORKSPACE, OPT_SYSTEM, OPT_RO,
-  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD, OPT_RELAY, OPT_WAIT,
+  OPT_RW, OPT_TMP_SIZE, OPT_NOFILE, OPT_FSIZE, OPT_LANDLOCK, OPT_PORT, OPT_CWD, OPT_RELAY, OPT_WAIT, OPT_ROOTFS,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +41,7 @@ static const struct option long_options[] = {
     {"allow-port", required_argument, 0, OPT_PORT},
     {"cwd", required_argument, 0, OPT_CWD},
     {"wait", no_argument, 0, OPT_WAIT},
+    {"rootfs", required_argument, 0, OPT_ROOTFS},
     {"egress-relay", required_argument, 0, OPT_RELAY},
     {0, 0, 0, 0},
 };
@@ -72,6 +75,52 @@ static void add_bind(struct options *o, const char *flag, const char *path, enum
   o->binds[o->n_binds].path = path;
   o->binds[o->n_binds].kind = kind;
   o->n_binds++;
+}
+
+/* The names the view builds itself; a root filesystem's own entries of that name are left out. */
+static bool reserved(const char *name) {
+  static const char *const names[] = {".", "..", "proc", "dev", "tmp", "workspace"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    if (strcmp(name, names[i]) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* --rootfs: each entry of the directory becomes a read-only entry of the view's root. */
+static void add_rootfs(struct options *o) {
+  for (int i = 0; i < o->n_binds; i++) {
+    if (o->binds[i].kind == BIND_SYSTEM) {
+      fail("options", 0, "--rootfs replaces --system; give one or the other");
+    }
+  }
+  DIR *d = opendir(o->rootfs);
+  if (d == NULL) {
+    DIE("rootfs", "open %s", o->rootfs);
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (reserved(e->d_name)) {
+      continue;
+    }
+    if (o->n_binds == MAX_PATHS) {
+      fail("rootfs", 0, "%s has more than %d entries", o->rootfs, MAX_PATHS);
+    }
+    size_t n = strlen(e->d_name);
+    char *path = malloc(n + 2);
+    char *source = malloc(strlen(o->rootfs) + n + 2);
+    if (path == NULL || source == NULL) {
+      DIE("rootfs", "malloc");
+    }
+    sprintf(path, "/%s", e->d_name);
+    sprintf(source, "%s/%s", o->rootfs, e->d_name);
+    o->binds[o->n_binds].path = path;
+    o->binds[o->n_binds].source = source;
+    o->binds[o->n_binds].kind = BIND_SYSTEM;
+    o->n_binds++;
+  }
+  closedir(d);
 }
 
 void parse_options(int argc, char **argv, struct options *o) {
@@ -127,6 +176,7 @@ void parse_options(int argc, char **argv, struct options *o) {
         break;
       case OPT_CWD: absolute("--cwd", optarg); o->cwd = optarg; break;
       case OPT_WAIT: o->wait = true; break;
+      case OPT_ROOTFS: absolute("--rootfs", optarg); o->rootfs = optarg; break;
       case OPT_RELAY: {
         char *colon = strchr(optarg, ':');
         if (colon == NULL) {
@@ -168,6 +218,9 @@ void parse_options(int argc, char **argv, struct options *o) {
   }
   if (optind < argc && o->wait) {
     fail("options", 0, "--wait takes the command from stdin, not after --");
+  }
+  if (o->rootfs != NULL) {
+    add_rootfs(o);
   }
   if (o->cwd == NULL) {
     o->cwd = o->workspace != NULL ? "/workspace" : "/";

@@ -18,7 +18,8 @@ enum bind_kind {
 };
 
 struct bind {
-  const char *path; /* host path, also the path inside the sandbox */
+  const char *path;   /* the path inside the sandbox (and on the host, unless source is set) */
+  const char *source; /* the host path when it differs (entries of --rootfs), else NULL */
   enum bind_kind kind;
 };
 
@@ -38,6 +39,8 @@ struct options {
   const char *hostname;           /* --hostname NAME (default "kavach") */
   const char *workspace;          /* --workspace DIR: bound read-write at /workspace */
   struct bind binds[MAX_PATHS];   /* --system, --ro, --rw, in order */
+  const char *rootfs;             /* --rootfs DIR: DIR's entries instead of the host's --system
+                                     directories, read-only, each at /<entry> */
   int n_binds;
   uint64_t tmp_size;              /* --tmp-size BYTES: size of the /tmp tmpfs */
   uint64_t nofile;                /* --nofile N: RLIMIT_NOFILE (soft and hard) */

@@ -165,6 +165,11 @@ record LaunchSpec(List<String> argv) {
       return this;
     }
 
+    /** A root filesystem whose entries replace the host's system directories, read-only. */
+    Builder rootfs(Path dir) {
+      return add("--rootfs", dir);
+    }
+
     /** A policy path, read-only at the same path. */
     Builder readOnly(Path path) {
       return add("--ro", path);

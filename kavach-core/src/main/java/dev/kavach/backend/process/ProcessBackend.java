@@ -67,6 +67,7 @@ final class ProcessBackend implements Backend {
   private volatile @Nullable SandboxCgroup cgroup;
   private final int outputLimit;
   private final int jvmUid;
+  private final @Nullable Path rootfs;
   private final boolean prepare;
   private final AtomicLong prepareCounter = new AtomicLong();
   private final Object prepLock = new Object();
@@ -80,8 +81,10 @@ final class ProcessBackend implements Backend {
       Launcher launcher,
       HostSupport host,
       Plan plan,
-      List<String> notes) {
+      List<String> notes,
+      @Nullable Path rootfs) {
     this.sandboxId = sandboxId;
+    this.rootfs = rootfs;
     this.policy = config.policy();
     this.launcher = launcher;
     this.plan = plan;
@@ -377,9 +380,13 @@ final class ProcessBackend implements Backend {
             .shareNetwork(plan.shareNetwork() && egress == null)
             .hostname("kavach")
             .workspace(ws)
-            .system(LaunchSpec.SYSTEM_DIRS)
             .tmpSize(tmpSize())
             .nofile(NOFILE);
+    if (rootfs != null) {
+      b.rootfs(rootfs);
+    } else {
+      b.system(LaunchSpec.SYSTEM_DIRS);
+    }
     for (FilesystemRule rule : policy.filesystemRules()) {
       Path real = realPath(rule.path());
       if (rule.access() == FilesystemRule.Access.RW) {

@@ -36,20 +36,39 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ProcessBackendProvider implements BackendProvider {
   private final Supplier<Launcher> launcherSource;
+  private final @Nullable Path rootfs;
   private final Object lock = new Object();
   private @Nullable Probed probed; // guarded by lock
 
   /** The launcher and what it and a trial cgroup found, probed once per provider. */
   private record Probed(@Nullable Launcher launcher, HostSupport support, CgroupSupport cgroups) {}
 
-  /** Creates the provider (for {@link java.util.ServiceLoader}); probes lazily. */
+  /**
+   * Creates the provider (for {@link java.util.ServiceLoader}): commands see the host's system
+   * directories ({@code /usr}, {@code /etc}, ...) read-only. Probes lazily.
+   */
   public ProcessBackendProvider() {
-    this(Launcher::locate);
+    this(Launcher::locate, null);
+  }
+
+  /**
+   * A provider whose sandboxes see the entries of {@code rootfs} (a directory holding a root
+   * filesystem, for example an unpacked image) read-only instead of the host's system directories;
+   * {@code /proc}, {@code /dev}, {@code /tmp} and {@code /workspace} are still the sandbox's own.
+   *
+   * <pre>{@code
+   * Backends backends = Backends.of(List.of(new ProcessBackendProvider(Path.of("/srv/alpine"))));
+   * Sandbox s = Sandbox.create(config, backends);
+   * }</pre>
+   */
+  public ProcessBackendProvider(Path rootfs) {
+    this(Launcher::locate, rootfs);
   }
 
   /** A provider using this launcher (tests). */
-  ProcessBackendProvider(Supplier<Launcher> launcherSource) {
+  ProcessBackendProvider(Supplier<Launcher> launcherSource, @Nullable Path rootfs) {
     this.launcherSource = launcherSource;
+    this.rootfs = rootfs == null ? null : rootfs.toAbsolutePath().normalize();
   }
 
   @Override
@@ -157,9 +176,13 @@ public final class ProcessBackendProvider implements BackendProvider {
     }
     SandboxPolicy policy = config.policy();
     checkPaths(policy);
+    if (rootfs != null && !Files.isDirectory(rootfs)) {
+      throw new KavachException(
+          Reason.BACKEND_UNAVAILABLE, "process backend rootfs " + rootfs + " is not a directory");
+    }
     List<String> notes = new ArrayList<>();
     Plan plan = Plan.of(policy, p.support(), p.cgroups(), notes);
-    return new ProcessBackend(sandboxId, config, p.launcher(), p.support(), plan, notes);
+    return new ProcessBackend(sandboxId, config, p.launcher(), p.support(), plan, notes, rootfs);
   }
 
   /** Policy paths must exist now (a missing path is an error, never a skipped rule). */
