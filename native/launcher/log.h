@@ -27,6 +27,10 @@ int status_open(const char *path);
 /* The status fd (-1 before status_open), so init can close or keep it. */
 int status_fd(void);
 
+/* Removes the run directory the status file is in (if it is one of ours, "kavach-*"): for when
+ * the JVM is gone and nobody will read it, so nothing of the launch stays in /dev/shm. */
+void status_abandon(void);
+
 /* Appends one fact line. */
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -141,7 +141,8 @@ static void read_exact(char *buf, size_t n) {
       continue;
     }
     if (r == 0) {
-      /* The JVM gave the prepared launch up (or died): nothing to run, nothing to report. */
+      /* The JVM died (or gave the prepared launch up): nothing to run, nobody to report to. */
+      status_abandon();
       _exit(0);
     }
     if (r < 0) {

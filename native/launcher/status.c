@@ -9,10 +9,37 @@
 #include "log.h"
 
 static int fd = -1;
+static const char *status_path;
 
 int status_open(const char *path) {
   fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  status_path = path;
   return fd < 0 ? -1 : 0;
+}
+
+void status_abandon(void) {
+  if (status_path == NULL) {
+    return;
+  }
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", status_path);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL) {
+    return;
+  }
+  *slash = '\0';
+  const char *base = strrchr(dir, '/');
+  /* Only ever a run directory Java made for us; never some other directory a path points into. */
+  if (base == NULL || strncmp(base + 1, "kavach-", 7) != 0) {
+    return;
+  }
+  static const char *const files[] = {"status", "env", "secrets", "seccomp.bpf"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    unlink(path);
+  }
+  rmdir(dir);
 }
 
 int status_fd(void) { return fd; }

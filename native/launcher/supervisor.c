@@ -79,8 +79,11 @@ void supervise(pid_t init, int parent_pidfd) {
     if (n == 3 && fds[2].revents) {
       /* The JVM is gone: nobody will read the result, and nothing may outlive it. */
       kill(init, SIGKILL);
-      report("parent-died");
-      exit_like(init);
+      int st;
+      while (waitpid(init, &st, 0) < 0 && errno == EINTR) {
+      }
+      status_abandon();
+      _exit(EXIT_SETUP_FAILED);
     }
   }
 }

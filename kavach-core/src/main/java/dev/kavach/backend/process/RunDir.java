@@ -132,7 +132,8 @@ final class RunDir implements AutoCloseable {
         Files.deleteIfExists(dir.resolve(name));
       }
       try {
-        Files.delete(dir);
+        // Gone already if the launcher abandoned it (it does when it outlives its JVM's reading).
+        Files.deleteIfExists(dir);
       } catch (java.nio.file.DirectoryNotEmptyException e) {
         Trees.deleteRecursively(dir);
       }

@@ -1,5 +1,6 @@
 package dev.kavach.backend.process;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -14,8 +15,10 @@ import dev.kavach.policy.FilesystemRule;
 import dev.kavach.policy.NetworkPolicy;
 import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.testing.Leftovers;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -427,6 +430,18 @@ class ProcessAdversarialTest {
             .redirectErrorStream(true)
             .start();
     try {
+      String[] hello;
+      try (BufferedReader out =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), UTF_8))) {
+        String line = out.readLine();
+        while (line != null && !line.startsWith("sandbox=")) {
+          line = out.readLine();
+        }
+        assertThat(line).as("the child JVM's sandbox").isNotNull();
+        hello = line.split(" ");
+      }
+      String id = hello[0].substring("sandbox=".length());
+      Path childWorkspace = Path.of(hello[1].substring("workspace=".length()));
       boolean running = false;
       for (int i = 0; i < 1500 && !running; i++) {
         running = Leftovers.processesMatching(m).stream().anyMatch(p -> p.contains(": sleep " + m));
@@ -436,6 +451,14 @@ class ProcessAdversarialTest {
       new ProcessBuilder("kill", "-KILL", Long.toString(child.pid())).start().waitFor();
       assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
       assertThat(Leftovers.processesMatchingAfter(m, 5000)).as("survivors").isEmpty();
+      assertThat(Leftovers.processesMatchingAfter(id, 5000)).as("launchers").isEmpty();
+      // The launchers remove their run directories once their JVM is gone.
+      try (Stream<Path> list = Files.list(RunDir.BASE)) {
+        assertThat(list.map(p -> p.getFileName().toString()))
+            .noneMatch(n -> n.startsWith(RunDir.PREFIX + id));
+      }
+      // The workspace belonged to the dead JVM's Sandbox, which can no longer remove it.
+      Trees.deleteRecursively(childWorkspace);
     } finally {
       child.destroyForcibly();
     }

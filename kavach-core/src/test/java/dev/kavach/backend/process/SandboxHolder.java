@@ -23,6 +23,8 @@ public final class SandboxHolder {
                 .timeout(Duration.ofMinutes(10))
                 .build());
     s.start();
+    System.out.println("sandbox=" + s.id() + " workspace=" + s.workspace().orElseThrow());
+    System.out.flush();
     Thread t = new Thread(() -> s.exec(List.of("sleep", args[0])));
     t.start();
     t.join();
