@@ -11,25 +11,49 @@ import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
 import dev.kavach.backend.SecretFile;
+import dev.kavach.credential.CredentialSource;
 import dev.kavach.credential.Injection;
 import dev.kavach.credential.SecretRef;
 import dev.kavach.egress.EgressDecision;
 import dev.kavach.internal.fs.Trees;
+import dev.kavach.scanning.ExternalizationGate;
+import dev.kavach.scanning.ExternalizationPolicy;
+import dev.kavach.scanning.Finding;
+import dev.kavach.scanning.ScanReport;
+import dev.kavach.scanning.SecretsScanner;
 import dev.kavach.scoring.Scoring;
 import dev.kavach.scoring.StrengthScore;
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,7 +91,14 @@ public final class Sandbox implements AutoCloseable {
   private final Backend backend;
   private final @Nullable SandboxEgress egress;
   private final AtomicLong execCounter = new AtomicLong();
+  private final AtomicLong copyCounter = new AtomicLong();
   private final Object lock = new Object();
+
+  /**
+   * Execs share it, {@link #copyOut} takes it alone: no sandboxed process runs while a file is read
+   * out of the workspace, so none can swap a path component or the file under the reader.
+   */
+  private final ReadWriteLock workspaceAccess = new ReentrantReadWriteLock();
 
   // Guarded by lock.
   private SandboxState state = SandboxState.CREATED;
@@ -108,6 +139,7 @@ public final class Sandbox implements AutoCloseable {
     checkSecretMethods(provider, config);
     String id = "kv-" + HexFormat.of().formatHex(randomBytes(6));
     SandboxEgress egress = SandboxEgress.plan(id, config, provider, RANDOM);
+    checkSecretsRegistered(config);
     Backend backend = provider.open(id, config);
     Sandbox sandbox = new Sandbox(id, config, provider, backend, egress);
     Map<String, Object> details = new LinkedHashMap<>();
@@ -134,6 +166,26 @@ public final class Sandbox implements AutoCloseable {
                 + ": no support for "
                 + Backends.describe(need));
       }
+    }
+  }
+
+  /**
+   * Every configured secret must resolve now: a misspelt name fails before anything is allocated or
+   * run (the Rust crate skipped unknown names silently). Values are wiped at once.
+   */
+  private static void checkSecretsRegistered(SandboxConfig config) {
+    CredentialSource source = config.credentials();
+    if (source == null) {
+      return; // SandboxConfig.build() refuses secrets without a source
+    }
+    for (SecretRef ref : config.secrets()) {
+      Optional<byte[]> value = source.resolve(ref.name());
+      if (value.isEmpty()) {
+        throw new KavachException(
+            Reason.CREDENTIAL,
+            "secret " + ref.name() + " is not registered in the credential source");
+      }
+      Arrays.fill(value.get(), (byte) 0);
     }
   }
 
@@ -269,12 +321,14 @@ public final class Sandbox implements AutoCloseable {
     String execId = id + "-" + execCounter.incrementAndGet();
     Duration timeout = request.timeout() != null ? request.timeout() : config.timeout();
     List<byte[]> toWipe = new ArrayList<>();
+    workspaceAccess.readLock().lock();
     try {
       Map<String, String> env = baseEnvironment();
       env.putAll(config.env());
       env.putAll(request.env());
       List<SecretFile> files = new ArrayList<>();
-      byte[] stdin = injectSecrets(env, files, request.stdin(), toWipe);
+      Map<String, byte[]> resolved = new LinkedHashMap<>();
+      byte[] stdin = injectSecrets(env, files, request.stdin(), toWipe, resolved);
       if (egress != null) {
         egress.addEnvironment(env);
         files.addAll(egress.files());
@@ -301,20 +355,40 @@ public final class Sandbox implements AutoCloseable {
       synchronized (lock) {
         lastEnforcement = outcome.enforcement();
       }
+      byte[] stdout = outcome.stdout();
+      byte[] stderr = outcome.stderr();
+      Optional<ScanReport> scan = Optional.empty();
+      ExternalizationPolicy gatePolicy = config.externalization();
+      if (gatePolicy != null && gatePolicy.enabled()) {
+        Map<String, byte[]> parts = new LinkedHashMap<>();
+        parts.put("stdout", stdout);
+        parts.put("stderr", stderr);
+        ExternalizationGate.Decision d = review(gatePolicy, parts, execId, resolved, toWipe);
+        stdout = d.released().get("stdout");
+        stderr = d.released().get("stderr");
+        scan = Optional.of(d.report());
+        // What the gate withheld or redacted must not linger in this JVM either.
+        if (stdout != outcome.stdout()) {
+          toWipe.add(outcome.stdout());
+        }
+        if (stderr != outcome.stderr()) {
+          toWipe.add(outcome.stderr());
+        }
+      }
       ExecResult result =
           new ExecResult(
               outcome.exitCode(),
               outcome.signal(),
               outcome.timedOut(),
               outcome.oomKilled(),
-              outcome.stdout(),
-              outcome.stderr(),
+              stdout,
+              stderr,
               outcome.stdoutTruncated(),
               outcome.stderrTruncated(),
               outcome.duration(),
               outcome.enforcement(),
               score,
-              Optional.empty(),
+              scan,
               Optional.ofNullable(outcome.usage()));
       Map<String, Object> end = new LinkedHashMap<>();
       end.put("exec_id", execId);
@@ -327,10 +401,13 @@ public final class Sandbox implements AutoCloseable {
       end.put("stdout_bytes", outcome.stdout().length);
       end.put("stderr_bytes", outcome.stderr().length);
       audit(AuditEvent.Type.EXEC_END, end);
+      scan.ifPresent(
+          r -> auditGate(execId, null, r, outcome.stdout().length + outcome.stderr().length));
       return result;
     } catch (RuntimeException e) {
       throw fail(e);
     } finally {
+      workspaceAccess.readLock().unlock();
       for (byte[] b : toWipe) {
         Arrays.fill(b, (byte) 0);
       }
@@ -356,7 +433,11 @@ public final class Sandbox implements AutoCloseable {
    * crate), followed by a newline and the request's own input when there is any.
    */
   private byte[] injectSecrets(
-      Map<String, String> env, List<SecretFile> files, byte[] requestStdin, List<byte[]> toWipe) {
+      Map<String, String> env,
+      List<SecretFile> files,
+      byte[] requestStdin,
+      List<byte[]> toWipe,
+      Map<String, byte[]> resolved) {
     if (config.secrets().isEmpty()) {
       return requestStdin;
     }
@@ -381,6 +462,7 @@ public final class Sandbox implements AutoCloseable {
                       new KavachException(
                           Reason.CREDENTIAL, "secret " + ref.name() + " is not registered"));
       toWipe.add(value);
+      resolved.put(ref.name(), value);
       Injection how = ref.injection();
       if (how instanceof Injection.Env envInjection) {
         String var = envInjection.variable();
@@ -413,6 +495,280 @@ public final class Sandbox implements AutoCloseable {
     byte[] stdin = stdinSecrets.toByteArray();
     toWipe.add(stdin);
     return stdin;
+  }
+
+  /**
+   * Runs the gate over output parts with a scanner that knows every secret this sandbox could leak:
+   * those injected into this exec (already resolved) and every other name the credential source
+   * lists, masked proxy secrets included (an allowed host may echo one back).
+   */
+  private ExternalizationGate.Decision review(
+      ExternalizationPolicy policy,
+      Map<String, byte[]> parts,
+      String operationId,
+      Map<String, byte[]> resolved,
+      List<byte[]> toWipe) {
+    CredentialSource source = config.credentials();
+    Set<String> names = new LinkedHashSet<>();
+    config.secrets().forEach(r -> names.add(r.name()));
+    if (source != null) {
+      names.addAll(source.names());
+    }
+    SecretsScanner.Builder b = SecretsScanner.builder();
+    for (String name : names) {
+      byte[] value = resolved.get(name);
+      if (value == null && source != null) {
+        Optional<byte[]> v = source.resolve(name);
+        if (v.isEmpty()) {
+          continue; // removed from the source since: there is no value to look for
+        }
+        value = v.get();
+        toWipe.add(value);
+      }
+      if (value != null) {
+        b.secret(name, value);
+      }
+    }
+    try (SecretsScanner scanner = b.build()) {
+      return new ExternalizationGate(policy, config.quarantine())
+          .review(
+              parts, scanner, new ExternalizationGate.Origin(id, config.agentId(), operationId));
+    }
+  }
+
+  /** Records a gate decision: verdict, counts and categories, never evidence or content. */
+  private void auditGate(
+      String operationId, @Nullable String artifact, ScanReport report, long bytes) {
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put(artifact == null ? "exec_id" : "operation_id", operationId);
+    if (artifact != null) {
+      details.put("artifact", artifact);
+    }
+    details.put("verdict", report.verdict().toString());
+    details.put("worst", report.worst().toString());
+    details.put("findings", report.findings().size());
+    Map<String, Integer> categories = new TreeMap<>();
+    for (Finding f : report.findings()) {
+      categories.merge(f.category(), 1, Integer::sum);
+    }
+    details.put("categories", categories);
+    if (report.quarantineId() != null) {
+      details.put("quarantine_id", report.quarantineId());
+    }
+    details.put("bytes", bytes);
+    audit(AuditEvent.Type.GATE_DECISION, details);
+  }
+
+  /**
+   * Returns a file of the workspace through the externalization gate, as an exec's output would be:
+   * unchanged, redacted, or withheld (empty, with the verdict) when the gate says so. Without a
+   * gate the file is returned as it is, up to 50 MiB.
+   *
+   * <p>The path is relative to the workspace and may not contain {@code ..}. It is opened one
+   * component at a time relative to the directory before it, never following a symbolic link, so a
+   * link the command planted (to a host file, or anywhere) is refused rather than read. While it
+   * reads, no command of this sandbox runs: copyOut waits for running execs and holds new ones.
+   *
+   * <pre>{@code
+   * sandbox.exec(List.of("sh", "-c", "make report > out/report.txt"));
+   * Artifact report = sandbox.copyOut("out/report.txt");
+   * if (report.scan().map(s -> s.verdict() != Verdict.BLOCK).orElse(true)) { ... }
+   * }</pre>
+   *
+   * @throws KavachException with {@link Reason#POLICY_INVALID} for a path that is absolute or
+   *     climbs out, {@link Reason#INVALID_STATE} before start or after destroy, {@link Reason#IO}
+   *     if the file is missing, not a regular file, reached through a link, or unreadable
+   */
+  public Artifact copyOut(String pathInWorkspace) {
+    List<String> components = workspacePath(pathInWorkspace);
+    Path ws;
+    synchronized (lock) {
+      if (workspace == null || state == SandboxState.DESTROYED) {
+        throw new KavachException(
+            Reason.INVALID_STATE, "sandbox " + id + " is " + state + ": no workspace to copy from");
+      }
+      ws = workspace;
+      inFlight++;
+    }
+    String operationId = id + "-copy-" + copyCounter.incrementAndGet();
+    List<byte[]> toWipe = new ArrayList<>();
+    workspaceAccess.writeLock().lock();
+    try {
+      ExternalizationPolicy policy = config.externalization();
+      boolean gated = policy != null && policy.enabled();
+      long cap =
+          gated
+              ? policy.maxArtifactSizeBytes()
+              : ExternalizationPolicy.defaults().maxArtifactSizeBytes();
+      WorkspaceFile file = readWorkspaceFile(ws, components, pathInWorkspace, cap);
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("operation_id", operationId);
+      details.put("artifact", pathInWorkspace);
+      details.put("bytes", file.size());
+      audit(AuditEvent.Type.COPY_OUT, details);
+      if (!gated) {
+        if (file.content() == null) {
+          throw new KavachException(
+              Reason.IO,
+              pathInWorkspace
+                  + " is "
+                  + file.size()
+                  + " bytes, above the copy-out limit of "
+                  + cap);
+        }
+        return new Artifact(pathInWorkspace, file.content(), Optional.empty());
+      }
+      ExternalizationGate.Decision d;
+      if (file.content() == null) {
+        d =
+            new ExternalizationGate(policy, config.quarantine())
+                .tooLarge(pathInWorkspace, file.size());
+      } else {
+        toWipe.add(file.content());
+        d = review(policy, Map.of(pathInWorkspace, file.content()), operationId, Map.of(), toWipe);
+      }
+      byte[] released = d.released().get(pathInWorkspace);
+      if (released == file.content()) {
+        toWipe.remove(released); // released as is: it is the caller's now
+      }
+      auditGate(operationId, pathInWorkspace, d.report(), file.size());
+      return new Artifact(pathInWorkspace, released, Optional.of(d.report()));
+    } catch (RuntimeException e) {
+      throw fail(e);
+    } finally {
+      workspaceAccess.writeLock().unlock();
+      for (byte[] b : toWipe) {
+        Arrays.fill(b, (byte) 0);
+      }
+      synchronized (lock) {
+        inFlight--;
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /** The components of a workspace path: relative, no {@code ..}, no NUL; {@code .} dropped. */
+  private static List<String> workspacePath(String path) {
+    Objects.requireNonNull(path, "pathInWorkspace");
+    List<String> out = new ArrayList<>();
+    boolean bad = path.isEmpty() || path.startsWith("/") || path.indexOf('\0') >= 0;
+    for (String c : path.split("/", -1)) {
+      if (c.equals("..")) {
+        bad = true;
+      } else if (!c.isEmpty() && !c.equals(".")) {
+        out.add(c);
+      }
+    }
+    if (bad || out.isEmpty()) {
+      throw new KavachException(
+          Reason.POLICY_INVALID,
+          "workspace path (\""
+              + path
+              + "\") must be relative to "
+              + WORKSPACE
+              + " without .. (e.g. out/report.txt)");
+    }
+    return out;
+  }
+
+  /** A file's size and, unless above the cap, its content. */
+  @SuppressWarnings("ArrayRecordComponent") // read once, handed on or wiped; never shared
+  private record WorkspaceFile(long size, byte @Nullable [] content) {}
+
+  private static WorkspaceFile readWorkspaceFile(
+      Path ws, List<String> components, String shown, long cap) {
+    List<Closeable> opened = new ArrayList<>();
+    try (DirectoryStream<Path> root = Files.newDirectoryStream(ws)) {
+      if (!(root instanceof SecureDirectoryStream<Path> dir)) {
+        // Without openat there is no race-free way to refuse links: refuse the operation.
+        throw new KavachException(
+            Reason.IO, "this platform cannot open files without following links; copyOut refuses");
+      }
+      for (int i = 0; i < components.size() - 1; i++) {
+        String c = components.get(i);
+        BasicFileAttributes a = attributes(dir, c);
+        if (a.isSymbolicLink()) {
+          throw link(shown, c);
+        }
+        if (!a.isDirectory()) {
+          throw new KavachException(Reason.IO, shown + ": " + c + " is not a directory");
+        }
+        try {
+          dir = dir.newDirectoryStream(Path.of(c), LinkOption.NOFOLLOW_LINKS);
+        } catch (FileSystemException e) {
+          // O_NOFOLLOW: it became a link after the check above.
+          throw link(shown, c);
+        }
+        opened.add(dir);
+      }
+      String name = components.get(components.size() - 1);
+      BasicFileAttributes a = attributes(dir, name);
+      if (a.isSymbolicLink()) {
+        throw link(shown, name);
+      }
+      if (!a.isRegularFile()) {
+        // A FIFO would block the read forever; a device is never an artifact.
+        throw new KavachException(Reason.IO, shown + " is not a regular file");
+      }
+      if (a.size() > cap) {
+        return new WorkspaceFile(a.size(), null);
+      }
+      try (SeekableByteChannel ch =
+          dir.newByteChannel(
+              Path.of(name), Set.of(StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS))) {
+        // Read at most cap + 1 bytes: the file may have changed since it was measured.
+        int limit = (int) Math.min(cap + 1, Integer.MAX_VALUE - 16);
+        byte[] buf = new byte[(int) Math.min(limit, Math.max(a.size() + 1, 8192))];
+        int n = 0;
+        while (true) {
+          if (n == buf.length) {
+            if (n >= limit) {
+              break;
+            }
+            byte[] bigger = Arrays.copyOf(buf, (int) Math.min(limit, 2L * buf.length));
+            Arrays.fill(buf, (byte) 0);
+            buf = bigger;
+          }
+          int r = ch.read(ByteBuffer.wrap(buf, n, buf.length - n));
+          if (r < 0) {
+            break;
+          }
+          n += r;
+        }
+        byte[] content = n > cap ? null : Arrays.copyOf(buf, n);
+        Arrays.fill(buf, (byte) 0);
+        return new WorkspaceFile(content == null ? Math.max(n, a.size()) : n, content);
+      } catch (FileSystemException e) {
+        if (e instanceof NoSuchFileException) {
+          throw e;
+        }
+        throw link(shown, name);
+      }
+    } catch (NoSuchFileException e) {
+      throw new KavachException(Reason.IO, "no file " + shown + " in the workspace", e);
+    } catch (IOException e) {
+      throw new KavachException(Reason.IO, "cannot read " + shown + " from the workspace: " + e, e);
+    } finally {
+      for (int i = opened.size() - 1; i >= 0; i--) {
+        try {
+          opened.get(i).close();
+        } catch (IOException e) {
+          // Read-only directory handles: nothing is lost by a failed close.
+        }
+      }
+    }
+  }
+
+  private static BasicFileAttributes attributes(SecureDirectoryStream<Path> dir, String name)
+      throws IOException {
+    return dir.getFileAttributeView(
+            Path.of(name), BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        .readAttributes();
+  }
+
+  private static KavachException link(String shown, String component) {
+    return new KavachException(
+        Reason.IO, shown + ": " + component + " is a symbolic link; copyOut never follows links");
   }
 
   private List<String> secretNames() {

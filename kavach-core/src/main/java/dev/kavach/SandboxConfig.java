@@ -7,6 +7,7 @@ import dev.kavach.credential.SecretRef;
 import dev.kavach.egress.EgressOptions;
 import dev.kavach.policy.SandboxPolicy;
 import dev.kavach.scanning.ExternalizationPolicy;
+import dev.kavach.scanning.QuarantineStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -58,6 +59,8 @@ public final class SandboxConfig {
   private final Map<String, String> env;
   private final @Nullable String agentId;
   private final @Nullable ExternalizationPolicy externalization;
+  private final @Nullable ExternalizationPolicy externalizationSet;
+  private final QuarantineStore quarantine;
   private final int outputLimit;
   private final List<AuditSink> auditSinks;
   private final Clock clock;
@@ -72,7 +75,12 @@ public final class SandboxConfig {
     this.workdir = b.workdir;
     this.env = Collections.unmodifiableMap(new LinkedHashMap<>(b.env));
     this.agentId = b.agentId;
-    this.externalization = b.externalization;
+    this.externalizationSet = b.externalization;
+    this.externalization = b.externalization != null ? b.externalization : defaultGate(b.policy);
+    this.quarantine =
+        b.quarantine != null
+            ? b.quarantine
+            : QuarantineStore.at(QuarantineStore.defaultDirectory());
     this.outputLimit = b.outputLimit;
     this.auditSinks = List.copyOf(b.auditSinks);
     this.clock = b.clock;
@@ -95,7 +103,8 @@ public final class SandboxConfig {
     b.workdir = workdir;
     b.env.putAll(env);
     b.agentId = agentId;
-    b.externalization = externalization;
+    b.externalization = externalizationSet;
+    b.quarantine = quarantine;
     b.outputLimit = outputLimit;
     b.auditSinks.addAll(auditSinks);
     b.clock = clock;
@@ -146,9 +155,36 @@ public final class SandboxConfig {
     return agentId;
   }
 
-  /** How output is scanned before it is returned, or null for no gate. */
+  /**
+   * How output (and {@link Sandbox#copyOut} files) is scanned before it is returned, or null for no
+   * gate. Unless set, the gate is on with {@link ExternalizationPolicy#defaults()} when the policy
+   * uses the {@code strict} seccomp profile (the strict preset and policies derived from it with
+   * {@code toBuilder()}), and off otherwise, as in the Rust crate. Set {@link
+   * ExternalizationPolicy#defaults()} to catch echoed secrets under any policy, or {@link
+   * ExternalizationPolicy#disabled()} to turn the strict default off.
+   */
   public @Nullable ExternalizationPolicy externalization() {
     return externalization;
+  }
+
+  /**
+   * Why the profile and not {@code policy.equals(SandboxPolicy.strict())}: a caller who derives
+   * from the strict preset (a larger memory limit, a data directory) still asked for the strict
+   * preset's protection, and equality would silently drop the gate. The strict seccomp profile is
+   * only in that preset and its derivatives, or chosen deliberately.
+   */
+  private static @Nullable ExternalizationPolicy defaultGate(SandboxPolicy policy) {
+    return policy.seccompEnabled() && "strict".equals(policy.seccompProfile())
+        ? ExternalizationPolicy.defaults()
+        : null;
+  }
+
+  /**
+   * Where the gate keeps quarantined output: by default {@link QuarantineStore#defaultDirectory()},
+   * created (0700) on first use.
+   */
+  public QuarantineStore quarantine() {
+    return quarantine;
   }
 
   /** Bytes kept per output stream. */
@@ -199,6 +235,7 @@ public final class SandboxConfig {
     private final Map<String, String> env = new LinkedHashMap<>();
     private @Nullable String agentId;
     private @Nullable ExternalizationPolicy externalization;
+    private @Nullable QuarantineStore quarantine;
     private int outputLimit = DEFAULT_OUTPUT_LIMIT;
     private final List<AuditSink> auditSinks = new ArrayList<>();
     private Clock clock = Clock.systemUTC();
@@ -270,9 +307,18 @@ public final class SandboxConfig {
       return this;
     }
 
-    /** Turns on the externalization gate with this policy. */
+    /**
+     * Sets the externalization gate's policy ({@link ExternalizationPolicy#disabled()} turns it
+     * off); see {@link SandboxConfig#externalization()} for the default.
+     */
     public Builder externalization(ExternalizationPolicy policy) {
       this.externalization = Objects.requireNonNull(policy, "externalization");
+      return this;
+    }
+
+    /** Sets where quarantined output is kept. */
+    public Builder quarantine(QuarantineStore store) {
+      this.quarantine = Objects.requireNonNull(store, "quarantine");
       return this;
     }
 

@@ -282,19 +282,36 @@ class SandboxLifecycleTest {
   }
 
   @Test
-  void anUnknownSecretFailsBeforeTheCommandRuns() {
-    Sandbox s =
-        create(
-            SandboxConfig.builder()
-                .backend("fake")
-                .secret(SecretRef.env("missing", "X"))
-                .credentials(n -> Optional.empty()));
-    s.start();
-    assertThatThrownBy(() -> s.exec(List.of("true")))
+  void anUnknownSecretFailsAtCreateBeforeAnythingIsAllocated() {
+    SandboxConfig config =
+        SandboxConfig.builder()
+            .backend("fake")
+            .secret(SecretRef.env("missing", "X"))
+            .credentials(n -> Optional.empty())
+            .auditSink(audit)
+            .build();
+    assertThatThrownBy(() -> Sandbox.create(config, Backends.of(List.of(fake))))
         .isInstanceOf(KavachException.class)
         .hasMessageContaining("secret missing is not registered")
         .extracting(e -> ((KavachException) e).reason())
         .isEqualTo(Reason.CREDENTIAL);
+    assertThat(fake.opened).isEmpty();
+  }
+
+  @Test
+  void aSecretRemovedAfterCreateFailsBeforeTheCommandRuns() {
+    dev.kavach.credential.CredentialProxy proxy = new dev.kavach.credential.CredentialProxy();
+    proxy.register("token", "tok-123".getBytes(StandardCharsets.UTF_8));
+    Sandbox s =
+        create(
+            SandboxConfig.builder()
+                .backend("fake")
+                .secret(SecretRef.env("token", "X"))
+                .credentials(proxy));
+    s.start();
+    proxy.remove("token");
+    assertThatThrownBy(() -> s.exec(List.of("true")))
+        .hasMessageContaining("secret token is not registered");
     assertThat(fake.opened.get(0).calls).doesNotContain("exec");
     s.close();
   }

@@ -41,6 +41,8 @@ public record AuditEvent(
     EXEC_END("exec.end"),
     /** The externalization gate decided on an output. */
     GATE_DECISION("gate.decision"),
+    /** A file was read out of the workspace ({@code Sandbox.copyOut}). */
+    COPY_OUT("copy.out"),
     /** Sandbox paused. */
     PAUSED("paused"),
     /** Sandbox resumed. */

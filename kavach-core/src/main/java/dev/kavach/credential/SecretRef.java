@@ -16,8 +16,13 @@ public record SecretRef(String name, Injection injection) {
 
   /** Validates the name. */
   public SecretRef {
-    Objects.requireNonNull(name, "name");
+    checkName(name);
     Objects.requireNonNull(injection, "injection");
+  }
+
+  /** Throws unless {@code name} is a valid secret name. */
+  static void checkName(String name) {
+    Objects.requireNonNull(name, "name");
     if (!NAME.matcher(name).matches()) {
       throw new IllegalArgumentException(
           "secret name (\"" + name + "\") must match " + NAME.pattern());

@@ -119,17 +119,7 @@ public final class ExternalizationGate {
       total += p.length;
     }
     if (total > policy.maxArtifactSizeBytes()) {
-      Finding tooBig =
-          new Finding(
-              "gate",
-              Severity.CRITICAL,
-              "size_limit",
-              "output size " + total + " exceeds limit " + policy.maxArtifactSizeBytes(),
-              "",
-              String.join("+", parts.keySet()),
-              0);
-      return new Decision(
-          new ScanReport(Verdict.BLOCK, List.of(tooBig), Severity.CRITICAL, null), withheld(parts));
+      return oversized(parts, total);
     }
     List<Finding> findings = new ArrayList<>();
     Map<String, Matches> matches = new LinkedHashMap<>();
@@ -164,6 +154,35 @@ public final class ExternalizationGate {
       default:
         return new Decision(new ScanReport(verdict, findings, worst, null), parts);
     }
+  }
+
+  /**
+   * The decision on an output known to be {@code bytes} long without reading it: blocked if above
+   * the policy's maximum. For files too large to read into memory.
+   *
+   * @throws IllegalArgumentException if {@code bytes} is within the maximum
+   */
+  public Decision tooLarge(String part, long bytes) {
+    if (bytes <= policy.maxArtifactSizeBytes()) {
+      throw new IllegalArgumentException(bytes + " bytes is within the limit");
+    }
+    Map<String, byte[]> parts = new LinkedHashMap<>();
+    parts.put(part, EMPTY);
+    return oversized(parts, bytes);
+  }
+
+  private Decision oversized(Map<String, byte[]> parts, long total) {
+    Finding tooBig =
+        new Finding(
+            "gate",
+            Severity.CRITICAL,
+            "size_limit",
+            "output size " + total + " exceeds limit " + policy.maxArtifactSizeBytes(),
+            "",
+            String.join("+", parts.keySet()),
+            0);
+    return new Decision(
+        new ScanReport(Verdict.BLOCK, List.of(tooBig), Severity.CRITICAL, null), withheld(parts));
   }
 
   private static Map<String, byte[]> withheld(Map<String, byte[]> parts) {
