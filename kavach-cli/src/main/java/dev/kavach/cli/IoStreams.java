@@ -13,12 +13,16 @@ import picocli.CommandLine;
 record IoStreams(PrintStream out, PrintStream err) {
 
   static void set(CommandLine root, PrintStream out, PrintStream err) {
-    IoStreams streams = new IoStreams(out, err);
-    for (CommandLine sub : root.getSubcommands().values()) {
+    set(root, new IoStreams(out, err));
+  }
+
+  private static void set(CommandLine parent, IoStreams streams) {
+    for (CommandLine sub : parent.getSubcommands().values()) {
       Object cmd = sub.getCommand();
       if (cmd instanceof NeedsStreams n) {
         n.streams(streams);
       }
+      set(sub, streams);
     }
   }
 

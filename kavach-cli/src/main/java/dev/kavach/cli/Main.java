@@ -24,6 +24,8 @@ import picocli.CommandLine.Command;
       ScoreCommand.class,
       DoctorCommand.class,
       PolicyCommand.class,
+      AuditCommand.class,
+      QuarantineCommand.class,
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = "%nExit codes:%n",

@@ -69,7 +69,8 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String cmd : new String[] {"exec", "backends", "score", "doctor", "policy"}) {
+    for (String cmd :
+        new String[] {"exec", "backends", "score", "doctor", "policy", "audit", "quarantine"}) {
       Run r = run(cmd, "--help");
       assertThat(r.code()).as(cmd).isZero();
       assertThat(r.out()).as(cmd).contains("Usage: kavach " + cmd);
@@ -158,9 +159,13 @@ class MainTest {
 
   @Test
   void secretFlagsNameWhatIsMissing() {
-    Run form = run("exec", "--allow-host", "api.test", "--secret", "X=env:Y", "--", "true");
+    Run form = run("exec", "--allow-host", "api.test", "--secret", "X=bogus:Y", "--", "true");
     assertThat(form.code()).isEqualTo(125);
-    assertThat(form.err()).contains("expected NAME=proxy:HOST[,HOST]");
+    assertThat(form.err()).contains("expected NAME=env:VAR", "NAME=proxy:HOST[,HOST]");
+    Run noValue = run("exec", "-b", "noop", "--secret", "X=env:Y", "--", "true");
+    assertThat(noValue.code()).isEqualTo(125);
+    assertThat(noValue.err())
+        .contains("--secret X=env:Y: no value: add --secret-from X=env:HOSTVAR or X=file:HOSTPATH");
     Run unset =
         run(
             "exec",
