@@ -45,31 +45,16 @@ final class QuarantineCommand implements Runnable {
     }
   }
 
-  static ObjectNode json(QuarantineStore.Entry e, boolean withFindings) {
+  /** One line of {@code list --json}: the metadata without the findings. */
+  static ObjectNode summary(QuarantineStore.Entry e) {
     ObjectNode n = Json.object();
     n.put("id", e.id());
     n.put("sandbox_id", e.sandboxId());
     n.put("agent_id", e.agentId());
     n.put("exec_id", e.execId());
     n.put("quarantined_at", e.time().toString());
-    n.put("status", e.status());
     n.put("worst", e.worst().toString());
     n.put("findings", e.findings().size() + e.findingsOmitted());
-    ArrayNode parts = n.putArray("parts");
-    e.parts().forEach(p -> parts.addObject().put("name", p.name()).put("bytes", p.bytes()));
-    if (withFindings) {
-      ArrayNode fs = n.putArray("finding_list");
-      e.findings()
-          .forEach(
-              f ->
-                  fs.addObject()
-                      .put("severity", f.severity().toString())
-                      .put("category", f.category())
-                      .put("message", f.message())
-                      .put("evidence", f.evidence())
-                      .put("stream", f.stream())
-                      .put("offset", f.offset()));
-    }
     return n;
   }
 
@@ -92,7 +77,7 @@ final class QuarantineCommand implements Runnable {
       var entries = store.open().list();
       if (json) {
         ArrayNode a = Json.array();
-        entries.forEach(e -> a.add(json(e, false)));
+        entries.forEach(e -> a.add(summary(e)));
         out.println(Json.write(a));
       } else {
         for (QuarantineStore.Entry e : entries) {
@@ -121,7 +106,8 @@ final class QuarantineCommand implements Runnable {
 
     @Override
     public Integer call() {
-      spec.commandLine().getOut().println(Json.write(json(store.open().show(id), true)));
+      // The metadata exactly as stored (masked evidence only, never content).
+      spec.commandLine().getOut().println(QuarantineStore.toJsonText(store.open().show(id)));
       spec.commandLine().getOut().flush();
       return 0;
     }

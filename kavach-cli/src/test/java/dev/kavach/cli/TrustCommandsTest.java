@@ -276,7 +276,8 @@ class TrustCommandsTest {
     assertThat(listed.get(0).path("id").asText()).isEqualTo(id);
     Run show = run("quarantine", "show", id, "--dir", q.toString());
     JsonNode shown = JSON.readTree(show.out());
-    assertThat(shown.path("finding_list").get(0).path("category").asText()).isEqualTo("auth_token");
+    assertThat(shown.path("findings").get(0).path("category").asText()).isEqualTo("auth_token");
+    assertThat(shown.path("parts").get(0).path("name").asText()).isEqualTo("stdout");
     assertThat(show.out()).doesNotContain("abcdefghijklmnopqrstuvwxyz0123");
 
     Run approve = run("quarantine", "approve", id, "--dir", q.toString());

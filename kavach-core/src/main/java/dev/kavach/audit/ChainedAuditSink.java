@@ -6,12 +6,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.Objects;
 import javax.crypto.Mac;
@@ -48,13 +45,8 @@ public final class ChainedAuditSink implements AuditSink {
     this.clock = clock;
     this.mac = key.newMac();
     try {
-      try {
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (FileAlreadyExistsException e) {
-        // Continuing an existing chain is the normal case; it is verified below.
-      }
+      // Continuing an existing chain is the normal case; it is verified below.
+      JsonLinesAuditSink.createPrivate(file);
       this.channel =
           FileChannel.open(
               file, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);

@@ -19,16 +19,20 @@ final class JsonLinesAuditSink implements AuditSink {
   JsonLinesAuditSink(Path file) {
     this.file = file;
     try {
-      try {
-        Files.createFile(
-            file,
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      } catch (FileAlreadyExistsException e) {
-        // Appending to an existing log is the normal case.
-      }
+      createPrivate(file);
       this.out = Files.newOutputStream(file, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new KavachException(Reason.IO, "cannot open audit log " + file + ": " + e, e);
+    }
+  }
+
+  /** Creates {@code file} readable by its owner only, unless it exists (appending is normal). */
+  static void createPrivate(Path file) throws IOException {
+    try {
+      Files.createFile(
+          file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    } catch (FileAlreadyExistsException e) {
+      // Appending to an existing log is the normal case.
     }
   }
 

@@ -80,6 +80,14 @@ public abstract class SecretsEndToEnd {
     return SandboxPolicy.minimal();
   }
 
+  /**
+   * Command lines inside the sandbox that contain {@code needle}, for runtimes whose processes the
+   * host cannot see (gVisor); the host's /proc is always searched as well.
+   */
+  protected List<String> insideProcesses(Sandbox sandbox, String needle) {
+    return List.of();
+  }
+
   /** Whether CI installs this backend's runtime (a skip is then a failure under CI=true). */
   protected boolean installedByCi() {
     return true;
@@ -220,11 +228,12 @@ public abstract class SecretsEndToEnd {
     List<String> seen = new ArrayList<>();
     long deadline = System.currentTimeMillis() + 20_000;
     while (seen.isEmpty() && System.currentTimeMillis() < deadline) {
-      seen = Leftovers.processesMatching(marker);
+      seen = new ArrayList<>(Leftovers.processesMatching(marker));
+      seen.addAll(insideProcesses(s, marker));
       Thread.sleep(20);
     }
     assertThat(seen).as("the command must be seen running").isNotEmpty();
-    List<String> withSecret = new ArrayList<>();
+    List<String> withSecret = new ArrayList<>(insideProcesses(s, secret));
     try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
       for (Path p : procs) {
         byte[] cmdline = read(p.resolve("cmdline"));
