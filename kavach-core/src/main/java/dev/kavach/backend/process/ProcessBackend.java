@@ -61,6 +61,14 @@ final class ProcessBackend implements Backend {
   private final int uid;
   private final int gid;
   private final Set<Exec.Running> running = ConcurrentHashMap.newKeySet();
+
+  /**
+   * Set by {@link #stop}. An exec registers in {@link #running} only after its launcher started, so
+   * a stop can land in between (the command already running): then only the cgroup kill reaches the
+   * launcher, which dies without reporting. Such an exec was killed, not broken.
+   */
+  private volatile boolean stopped;
+
   private final boolean bestEffort;
   private final boolean ownedWorkspace;
   private volatile @Nullable Path workspace;
@@ -445,7 +453,7 @@ final class ProcessBackend implements Backend {
     }
     int exit;
     OptionalInt signal;
-    if (res.timedOut() || res.killed()) {
+    if (res.timedOut() || res.killed() || (stopped && report.exitCode().isEmpty())) {
       exit = 128 + 9;
       signal = OptionalInt.of(9);
     } else if (report.exitCode().isPresent()) {
@@ -553,6 +561,7 @@ final class ProcessBackend implements Backend {
 
   @Override
   public void stop() {
+    stopped = true;
     closePrepared();
     running.forEach(Exec.Running::kill);
     SandboxCgroup cg = cgroup;
