@@ -59,6 +59,8 @@ public class ScanningBenchmark {
           "s3cr3t/Value+with=symbols".getBytes(StandardCharsets.UTF_8));
   private ExternalizationGate defaultGate;
   private byte[] mixed;
+  private String mixedText;
+  private final List<com.google.re2j.Pattern> re2j = new java.util.ArrayList<>();
 
   @Setup
   public void setup() {
@@ -67,6 +69,37 @@ public class ScanningBenchmark {
     defaultGate =
         new ExternalizationGate(ExternalizationPolicy.defaults(), QuarantineStore.at(quarantine));
     mixed = mixedOutput(64 * 1024);
+    mixedText = new String(mixed, StandardCharsets.UTF_8);
+    for (int i = 0; i < 17; i++) {
+      re2j.add(com.google.re2j.Pattern.compile(SecretsScanner.rules().get(i).pattern()));
+    }
+  }
+
+  /** Every match of the 17 Rust regexes on re2j: the baseline a regex engine gives. */
+  private int re2jScan(String text) {
+    int n = 0;
+    for (com.google.re2j.Pattern p : re2j) {
+      com.google.re2j.Matcher m = p.matcher(text);
+      while (m.find()) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  @Benchmark
+  public int re2jClean() {
+    return re2jScan(CLEAN);
+  }
+
+  @Benchmark
+  public int re2jGateText() {
+    return re2jScan(GATE);
+  }
+
+  @Benchmark
+  public int re2jMixed64k() {
+    return re2jScan(mixedText);
   }
 
   /**
