@@ -11,6 +11,7 @@ import dev.kavach.credential.SecretRef;
 import dev.kavach.internal.host.CgroupLayout;
 import dev.kavach.internal.host.HostProbe;
 import dev.kavach.policy.SandboxPolicy;
+import dev.kavach.scanning.ExternalizationPolicy;
 import dev.kavach.testing.BackendContract;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -108,6 +109,9 @@ class ProcessContractTest extends BackendContract {
     Sandbox s =
         create(
             config()
+                // Prints the secrets on purpose, to show what the command sees; the externalization
+                // gate (on by default under strict) would rightly withhold that output.
+                .externalization(ExternalizationPolicy.disabled())
                 .secret(SecretRef.file("token", "/run/secrets/token"))
                 .secret(SecretRef.env("key", "API_KEY"))
                 .secret(SecretRef.stdin("pin"))
