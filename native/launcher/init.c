@@ -1,6 +1,7 @@
 /*
- * Pid 1 of the sandbox. It applies every restriction to itself, in the documented order, so
- * that the command it forks inherits all of them; then it reaps zombies, forwards termination
+ * Pid 1 of the sandbox. It applies every restriction but seccomp to itself, in the documented
+ * order, so that the command it forks inherits all of them; the command installs the seccomp
+ * filter as its last step before execve. Then init reaps zombies, forwards termination
  * signals to the command's process group, and exits with the command's status the moment the
  * command ends (the kernel then kills whatever else is left in the PID namespace).
  */
@@ -96,6 +97,14 @@ static void exec_command(struct launch *l) {
     DIE("exec", "close_range");
   }
   environ = l->env;
+  /* seccomp, last of all and in the command only: init stays unfiltered, so a user profile that
+   * denies wait4, kill or write cannot break reaping, signal forwarding or reporting. Init is
+   * non-dumpable and pid 1 of the namespace, so the filtered command cannot ptrace, open or kill
+   * it. */
+  if (l->filter.len > 0) {
+    install_filter(l->filter, l->opts.seccomp_name ? l->opts.seccomp_name : "custom");
+  }
+  report("ready");
   execvp(l->opts.argv[0], l->opts.argv);
   DIE("exec", "execute %s", l->opts.argv[0]);
 }
@@ -173,13 +182,7 @@ int init_main(void *arg) {
     relay_start(o->relay_port, l->relay_socket);
   }
 
-  /* 5. seccomp, last: everything above may need syscalls the filter denies */
-  if (l->filter.len > 0) {
-    install_filter(l->filter, o->seccomp_name ? o->seccomp_name : "custom");
-  }
-
-  /* 6. the command */
-  report("ready");
+  /* 5. the command, which installs the seccomp filter itself right before execve */
   pid_t command = fork();
   if (command < 0) {
     DIE("exec", "fork");

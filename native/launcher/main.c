@@ -15,7 +15,8 @@
  *      no_new_privs, no core dumps, and cannot create user namespaces.
  *   5. With --landlock, Landlock confines writes to /workspace, /tmp and --rw paths, TCP to the
  *      --allow-port ports, and signals and abstract unix sockets to the sandbox.
- *   6. With --seccomp, the filter is installed last, after every other step.
+ *   6. With --seccomp, the filter is installed last, after every other step, in the command
+ *      itself right before execve (init, which reaps and reports, stays unfiltered).
  *   7. When the command exits, everything else in the sandbox is killed; when the JVM dies, or
  *      this process is killed, the whole sandbox dies with it.
  *
@@ -23,7 +24,7 @@
  * idmapped bind sources (root only); take the sandbox's uid; [--wait: read the command from
  * stdin]; read and unlink the run files; clone init into new namespaces; [init:] map its own uid/gid; filesystem view and pivot_root;
  * loopback; hostname; nested-userns limit; rlimits; new session; non-dumpable; drop
- * capabilities and lock securebits; no_new_privs; Landlock; seccomp; fork and exec the command;
+ * capabilities and lock securebits; no_new_privs; Landlock; fork; [command:] seccomp and exec;
  * reap; exit with its status.
  *
  * Root host: the command runs as a per-sandbox unprivileged host uid (Java picks it), mapped to

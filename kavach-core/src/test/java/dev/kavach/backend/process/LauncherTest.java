@@ -280,6 +280,22 @@ class LauncherTest {
   }
 
   @Test
+  void initStaysUnfilteredSoAProfileDenyingWaitCannotBreakReaping() {
+    // A user profile may deny what init needs (wait4, waitid, kill): only the command is filtered.
+    Run r =
+        run(
+            List.of("--seccomp", "{run}/bpf", "--seccomp-name", "deny-wait"),
+            Map.of("bpf", denyProgram(61, 247, 62)),
+            "/bin/sh",
+            "-c",
+            "grep Seccomp: /proc/self/status /proc/1/status; exit 7");
+    assertThat(r.result().stdoutText())
+        .contains("/proc/self/status:Seccomp:\t2", "/proc/1/status:Seccomp:\t0");
+    assertThat(r.report().exitCode()).hasValue(7);
+    assertThat(r.report().seccompProfile()).isEqualTo("deny-wait");
+  }
+
+  @Test
   void aMalformedSeccompProgramFailsBeforeAnyNamespace() {
     Run r =
         run(List.of("--seccomp", "{run}/bpf"), Map.of("bpf", new byte[] {1, 2, 3}), "/bin/true");
@@ -381,6 +397,26 @@ class LauncherTest {
     if (host.landlock()) {
       assertThat(host.landlockAbi()).isBetween(1, 99);
     }
+  }
+
+  /** Kill on a foreign architecture, EPERM for the given x86_64 syscalls, allow the rest. */
+  static byte[] denyProgram(int... syscalls) {
+    List<int[]> insns = new ArrayList<>();
+    insns.add(new int[] {0x20, 0, 0, 4}); // A = arch
+    insns.add(new int[] {0x15, 1, 0, 0xc000003e}); // x86_64 ? skip : kill
+    insns.add(new int[] {0x06, 0, 0, 0x80000000});
+    insns.add(new int[] {0x20, 0, 0, 0}); // A = nr
+    for (int i = 0; i < syscalls.length; i++) {
+      // jump to the final EPERM: over the remaining tests and the ALLOW
+      insns.add(new int[] {0x15, syscalls.length - i, 0, syscalls[i]});
+    }
+    insns.add(new int[] {0x06, 0, 0, 0x7fff0000}); // ALLOW
+    insns.add(new int[] {0x06, 0, 0, 0x00050000 | 1}); // ERRNO(EPERM)
+    ByteBuffer b = ByteBuffer.allocate(insns.size() * 8).order(ByteOrder.nativeOrder());
+    for (int[] i : insns) {
+      b.putShort((short) i[0]).put((byte) i[1]).put((byte) i[2]).putInt(i[3]);
+    }
+    return b.array();
   }
 
   /**

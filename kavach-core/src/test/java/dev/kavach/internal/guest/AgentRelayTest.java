@@ -39,13 +39,8 @@ class AgentRelayTest {
             .redirectErrorStream(true)
             .start();
     try {
-      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (!Files.exists(sock) && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
       for (String hello : List.of("CONNECT x\n", "GET / HTTP/1.1\r\n", "CONNECT\n")) {
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-          ch.connect(UnixDomainSocketAddress.of(sock));
+        try (SocketChannel ch = connectWhenListening(sock)) {
           ch.write(ByteBuffer.wrap(hello.getBytes(StandardCharsets.US_ASCII)));
           assertThat(ch.read(ByteBuffer.allocate(16))).as(hello).isEqualTo(-1);
         }
@@ -57,6 +52,27 @@ class AgentRelayTest {
       assertThat(relay.waitFor(10, TimeUnit.SECONDS)).isTrue();
     }
     assertThat(sock).doesNotExist();
+  }
+
+  /**
+   * The socket file appears at bind(), before listen(): until then a connect is refused, so retry
+   * rather than take the file's existence as readiness.
+   */
+  private static SocketChannel connectWhenListening(Path sock) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (true) {
+      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      try {
+        ch.connect(UnixDomainSocketAddress.of(sock));
+        return ch;
+      } catch (java.io.IOException e) {
+        ch.close();
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        Thread.sleep(10);
+      }
+    }
   }
 
   @Test

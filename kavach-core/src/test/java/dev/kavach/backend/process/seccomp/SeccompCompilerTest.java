@@ -179,11 +179,14 @@ class SeccompCompilerTest {
       }
       assertThat(vm.action(x86("ioctl", 1, 0x5401, 0))).isEqualTo(ALLOW); // TCGETS
       assertThat(vm.action(x86("ioctl", 1, 0x5413, 0))).isEqualTo(ALLOW); // TIOCGWINSZ
-      // socket: local families pass, everything else is refused when the network is isolated.
+      // socket: local families and IP (whose namespace has only loopback) pass; everything else
+      // is refused when the network is isolated.
       assertThat(vm.action(x86("socket", 1, 1, 0))).isEqualTo(ALLOW);
+      assertThat(vm.action(x86("socket", 2, 1, 0))).isEqualTo(ALLOW);
+      assertThat(vm.action(x86("socket", 10, 1, 0))).isEqualTo(ALLOW);
       assertThat(vm.action(x86("socket", 16, 3, 0))).isEqualTo(ALLOW); // NETLINK_ROUTE
       assertThat(vm.action(x86("socket", 16, 3, 9))).isEqualTo(EAFNOSUPPORT); // NETLINK_AUDIT
-      for (long family : new long[] {2, 10, 17, 38, 40, 0, 45, 46, 0x1_0000_0002L}) {
+      for (long family : new long[] {17, 38, 40, 0, 45, 46, 0x1_0000_0011L}) {
         assertThat(vm.action(x86("socket", family, 1, 0)))
             .as("family " + family)
             .isEqualTo(EAFNOSUPPORT);
@@ -213,18 +216,26 @@ class SeccompCompilerTest {
       BpfInterpreter linear =
           BpfInterpreter.of(SeccompCompiler.compile(p, Arch.X86_64, true, Layout.LINEAR));
       int worstTree = 0;
+      int worstTreeDispatch = 0;
       int worstLinear = 0;
       long sumTree = 0;
       for (int nr = 0; nr <= 470; nr++) {
         int steps = tree.execute(SeccompData.of(Arch.X86_64, nr)).steps();
         sumTree += steps;
         worstTree = Math.max(worstTree, steps);
-        worstLinear =
-            Math.max(worstLinear, linear.execute(SeccompData.of(Arch.X86_64, nr)).steps());
+        // The layouts differ in finding the call; argument checks after that are the same code
+        // in both, so the worst-case comparison leaves the calls that have them out.
+        String callName = Arch.X86_64.syscalls().name(nr);
+        SyscallRule rule = callName == null ? null : p.rule(callName);
+        if (rule == null || rule.cases().isEmpty()) {
+          worstTreeDispatch = Math.max(worstTreeDispatch, steps);
+          worstLinear =
+              Math.max(worstLinear, linear.execute(SeccompData.of(Arch.X86_64, nr)).steps());
+        }
       }
       double averageTree = sumTree / 471.0;
       assertThat(worstTree).as(name + " worst case, tree").isLessThanOrEqualTo(20);
-      assertThat(worstLinear).as(name + " worst case, linear").isGreaterThan(3 * worstTree);
+      assertThat(worstLinear).as(name + " worst case, linear").isGreaterThan(3 * worstTreeDispatch);
       long sumHot = 0;
       List<String> hot =
           List.of("read", "write", "futex", "mmap", "close", "rt_sigprocmask", "poll", "lseek");
