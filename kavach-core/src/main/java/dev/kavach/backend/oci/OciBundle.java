@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
+import dev.kavach.internal.container.CgroupDirs;
 import dev.kavach.internal.container.ContainerLayout;
 import dev.kavach.internal.container.ContainerPlan;
 import dev.kavach.internal.container.ContainerSeccomp;
@@ -244,7 +245,7 @@ public final class OciBundle implements OciSpecs {
     if (plan.pidsLimit() > 0) {
       res.putObject("pids").put("limit", plan.pidsLimit());
     }
-    l.put("cgroupsPath", "/kavach/" + plan.sandboxId());
+    l.put("cgroupsPath", "/" + CgroupDirs.name(plan.sandboxId()));
     ArrayNode ns = l.putArray("namespaces");
     for (String t : List.of("pid", "mount", "ipc", "uts", "cgroup")) {
       ns.addObject().put("type", t);

@@ -149,7 +149,7 @@ final class EngineDriver implements ContainerDriver {
     // Under a parent of the sandbox's own, so destroy finds every group the engine made
     // (podman leaves its conmon group behind).
     a.add("--cgroup-parent");
-    a.add("/kavach/" + plan.sandboxId());
+    a.add("/" + CgroupDirs.name(plan.sandboxId()));
     volume(a, layout.workspace().toString(), ContainerPlan.WORKSPACE, "rw,nosuid,nodev");
     for (FilesystemRule r : plan.binds()) {
       String access = r.access() == FilesystemRule.Access.RW ? "rw" : "ro";

@@ -11,16 +11,25 @@ import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
- * A sandbox's cgroup directories, {@code kavach/<sandbox-id>} in every cgroup hierarchy mounted on
- * this host (v1 controllers, named hierarchies such as {@code name=systemd}, and v2). Runtimes
- * create them; some leave them behind (runsc after a sandbox dies on its own, podman's {@code
- * conmon} group under the container's parent), so destroy removes whatever is left.
+ * A sandbox's cgroup directories, {@code kavach-<sandbox-id>} at the top of every cgroup hierarchy
+ * mounted on this host (v1 controllers, named hierarchies such as {@code name=systemd}, and v2).
+ * Runtimes create them; some leave them behind (runsc after a sandbox dies on its own, podman's
+ * {@code conmon} group under the container's parent), so destroy removes whatever is left.
  */
 public final class CgroupDirs {
   /** How long removal waits for the last processes of a group to finish exiting. */
   static final java.time.Duration BUSY_WAIT = java.time.Duration.ofSeconds(5);
 
   private CgroupDirs() {}
+
+  /**
+   * The cgroup path (below each hierarchy's root) the runtimes use for a sandbox. Flat, with no
+   * shared {@code kavach/} parent: runtimes create every missing parent and remove only the leaf,
+   * so a shared parent would be left behind in every hierarchy after the last container.
+   */
+  public static String name(String sandboxId) {
+    return "kavach-" + sandboxId;
+  }
 
   /** The mount points of every cgroup and cgroup2 hierarchy in {@code /proc/self/mounts}. */
   public static List<String> mounts() {
@@ -43,7 +52,7 @@ public final class CgroupDirs {
   public static List<Path> of(String sandboxId) {
     List<Path> out = new ArrayList<>();
     for (String m : mounts()) {
-      out.add(Path.of(m, "kavach", sandboxId));
+      out.add(Path.of(m, name(sandboxId)));
     }
     return out;
   }
