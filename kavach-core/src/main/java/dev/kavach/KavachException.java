@@ -28,8 +28,6 @@ public class KavachException extends RuntimeException {
     LAUNCH_FAILED,
     /** A secret could not be resolved or injected. */
     CREDENTIAL,
-    /** The externalization gate refused to release output. */
-    EXTERNALIZATION_BLOCKED,
     /** An I/O error on the host side. */
     IO
   }
