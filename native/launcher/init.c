@@ -64,6 +64,40 @@ static void map_sandbox_user(const struct options *o) {
   report("uid %u %u", o->uid, o->gid);
 }
 
+/* The command can read /proc/1/cmdline, which is init's copy of the launcher's argv: host paths
+ * of the workspace, the run directory and the cgroups, the JVM's pid. Nothing of the view needs
+ * them any more, so copy what the command still needs and blank the rest (init has its own copy
+ * of the memory since clone did not share it). */
+static void hide_launcher_arguments(struct launch *l) {
+  int n = 0;
+  while (l->opts.argv[n] != NULL) {
+    n++;
+  }
+  char **argv = calloc((size_t)n + 1, sizeof *argv);
+  if (argv == NULL) {
+    DIE("exec", "calloc argv");
+  }
+  for (int i = 0; i < n; i++) {
+    argv[i] = strdup(l->opts.argv[i]);
+    if (argv[i] == NULL) {
+      DIE("exec", "strdup argv");
+    }
+  }
+  l->opts.argv = argv;
+  if (l->opts.seccomp_name != NULL && (l->opts.seccomp_name = strdup(l->opts.seccomp_name)) == NULL) {
+    DIE("exec", "strdup seccomp name");
+  }
+  static const char title[] = "kavach-init";
+  size_t room = (size_t)(l->args_end - l->args_start);
+  memset(l->args_start, 0, room);
+  memcpy(l->args_start, title, room < sizeof title ? room - 1 : sizeof title - 1);
+  /* A non-NUL last byte tells the kernel the title was rewritten (as setproctitle does), so
+   * /proc/1/cmdline stops at the title's NUL instead of returning the blanked area. */
+  if (room > sizeof title) {
+    l->args_end[-1] = ' ';
+  }
+}
+
 static void install_forwarding(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -183,6 +217,7 @@ int init_main(void *arg) {
   }
 
   /* 5. the command, which installs the seccomp filter itself right before execve */
+  hide_launcher_arguments(l);
   pid_t command = fork();
   if (command < 0) {
     DIE("exec", "fork");

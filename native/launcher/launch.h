@@ -20,6 +20,8 @@ struct launch {
   int lifeline;                          /* read end of a pipe the supervisor holds open: EOF
                                             (POLLHUP) means it died */
   int relay_socket;                      /* O_PATH fd of the egress proxy's socket, -1 if none */
+  char *args_start;                      /* the launcher's argv strings, [start, end): init */
+  char *args_end;                        /* blanks them so /proc/1/cmdline shows no host paths */
 };
 
 /* Pid 1 of the new namespaces: builds the sandbox, runs the command, reports its end. */

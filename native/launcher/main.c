@@ -228,6 +228,8 @@ int main(int argc, char **argv) {
     return EXIT_SETUP_FAILED;
   }
   report("launcher 1 %d", getpid());
+  l.args_start = argv[0];
+  l.args_end = argv[argc - 1] + strlen(argv[argc - 1]) + 1;
   join_cgroups(&l.opts);
   int parent = watch_parent(&l.opts);
   if (geteuid() == 0 && setgroups(0, NULL) != 0) {

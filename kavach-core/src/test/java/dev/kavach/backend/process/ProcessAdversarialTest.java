@@ -328,6 +328,17 @@ class ProcessAdversarialTest {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"minimal", "basic", "strict"})
+  void initsCommandLineRevealsNoHostPaths(String preset) {
+    Sandbox s = preset(preset);
+    String cmdline = sh(s, "tr '\\0' ' ' < /proc/1/cmdline").stdoutText();
+    // The launcher's argv names the host workspace, run directory, cgroups and the JVM's pid.
+    assertThat(cmdline).isEqualTo("kavach-init ");
+    assertThat(s.exec(List.of("cat", "/proc/1/cmdline")).stdoutText())
+        .doesNotContain(s.workspace().orElseThrow().toString(), "/dev/shm", "/sys/fs/cgroup");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "basic", "strict"})
   void aHostProcessCannotBeSignalled(String preset) throws Exception {
     String m = marker();
     Process host = new ProcessBuilder("sleep", m).start();

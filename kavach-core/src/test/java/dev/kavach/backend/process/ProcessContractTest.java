@@ -127,9 +127,9 @@ class ProcessContractTest extends BackendContract {
                     + " stat -f -c %T /run/secrets/token; echo $API_KEY; read p; echo $p;"
                     + " cat /proc/1/cmdline | tr '\\0' ' '"));
     assertThat(r.stdoutText()).startsWith("tok-3f9a\n400\ntmpfs\nkey-77c1\npin-0412\n");
-    // Nothing secret in any argv: not in init's (which is the launcher's).
+    // Nothing secret in any argv: not in init's (which was the launcher's, then retitled).
     assertThat(r.stdoutText().lines().skip(5).findFirst().orElse(""))
-        .contains("kavach-launch")
+        .contains("kavach-init")
         .doesNotContain("tok-3f9a", "key-77c1", "pin-0412");
     assertThat(s.workspace().orElseThrow()).isEmptyDirectory();
   }
