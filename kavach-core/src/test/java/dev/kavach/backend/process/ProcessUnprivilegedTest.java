@@ -107,6 +107,8 @@ class ProcessUnprivilegedTest {
                 USER,
                 "--",
                 java,
+                // no /tmp/hsperfdata_<user> left behind once the user is gone
+                "-XX:-UsePerfData",
                 "-cp",
                 classPath,
                 UnprivilegedMain.class.getName()));

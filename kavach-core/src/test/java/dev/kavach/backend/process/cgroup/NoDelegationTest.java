@@ -41,6 +41,8 @@ class NoDelegationTest {
                         java,
                         "-Xshare:auto",
                         "-XX:TieredStopAtLevel=1",
+                        // no /tmp/hsperfdata_nobody left behind
+                        "-XX:-UsePerfData",
                         "-cp",
                         classpath,
                         NoDelegationMain.class.getName(),
