@@ -7,6 +7,7 @@ import dev.kavach.SandboxConfig;
 import dev.kavach.backend.BackendProvider;
 import dev.kavach.backend.Backends;
 import dev.kavach.backend.syagnos.SyAgnosBackendProvider;
+import dev.kavach.internal.container.CgroupDirs;
 import dev.kavach.internal.exec.Exec;
 import dev.kavach.policy.SandboxPolicy;
 import java.io.IOException;
@@ -154,7 +155,9 @@ public final class ContainerLatencyHarness {
     // A second bundle: the same root and mounts, /bin/true first, a cgroup of its own.
     Path raw = Files.createDirectories(scratch.resolve("bundle"));
     config.set("process", process);
-    ((ObjectNode) config.get("linux")).put("cgroupsPath", "/kavach/" + s.sandbox.id() + "-raw");
+    // Flat, like the backend's own groups: runc creates missing parents but removes only the leaf.
+    ((ObjectNode) config.get("linux"))
+        .put("cgroupsPath", "/" + CgroupDirs.name(s.sandbox.id()) + "-raw");
     JSON.writeValue(raw.resolve("config.json").toFile(), config);
     s.run = new ArrayList<>(runtime);
     s.run.addAll(List.of("run", "--bundle", raw.toString(), id + "-raw"));
