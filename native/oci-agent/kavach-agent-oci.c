@@ -23,6 +23,8 @@
  *       - Where Landlock ABI >= 6 is available, the command runs in a Landlock domain scoped for
  *         signals, so it cannot kill the agent (or any process outside its own tree) to escape
  *         that cleanup.
+ *       - Secret files listed in /.kavach/run/<token>.files (read and unlinked like the env) are
+ *         written, before the command starts, into their directories, which must be tmpfs.
  *       - A seccomp filter in /.kavach/run/<token>.bpf (struct sock_filter[], compiled by kavach),
  *         if present, is read, unlinked and installed in the command's process just before exec;
  *         failing to install it stops the exec ("error seccomp ...").
@@ -55,10 +57,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <linux/filter.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <unistd.h>
 
@@ -271,6 +275,84 @@ static char **parse_env(char *buf, size_t len) {
   return env;
 }
 
+/* Secret files for the command, from the spec "<octal mode> <length> <path>\n<bytes>" per file.
+ * Each is written under a temporary name in its directory and renamed over its path: a concurrent
+ * exec's command never sees a partial file, and a symlink a command left at the path is replaced,
+ * never followed. The file must land on a tmpfs (kavach mounts one at the directory, or it is the
+ * container's /tmp), so a secret never reaches a disk. The spec's bytes are wiped as they go. */
+static void write_secret_files(char *spec, size_t len) {
+  size_t off = 0;
+  int n = 0;
+  while (off < len) {
+    char *nl = memchr(spec + off, '\n', len - off);
+    if (nl == NULL) {
+      fail("secrets", EINVAL, "secret files spec: header without newline");
+    }
+    *nl = '\0';
+    char *header = spec + off;
+    char *end;
+    errno = 0;
+    unsigned long mode = strtoul(header, &end, 8);
+    if (errno != 0 || end == header || *end != ' ' || mode > 0777) {
+      fail("secrets", EINVAL, "secret files spec: bad mode");
+    }
+    char *size_field = end + 1;
+    unsigned long long size = strtoull(size_field, &end, 10);
+    if (errno != 0 || end == size_field || *end != ' ') {
+      fail("secrets", EINVAL, "secret files spec: bad length");
+    }
+    const char *path = end + 1;
+    const char *slash = strrchr(path, '/');
+    size_t data = (size_t)(nl - spec) + 1;
+    if (path[0] != '/' || slash == path || size > len - data) {
+      fail("secrets", EINVAL, "secret files spec: bad path or length");
+    }
+    char tmp[4096];
+    /* The pid, not the exec's token: the directory is readable by every command of the sandbox,
+     * and the token names this exec's status file. */
+    if (snprintf(tmp, sizeof tmp, "%.*s/.kavach-%d-%d", (int)(slash - path), path, (int)getpid(),
+                 n) >= (int)sizeof tmp) {
+      fail("secrets", ENAMETOOLONG, path);
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      fail("secrets", errno, path);
+    }
+    struct statfs fs;
+    if (fstatfs(fd, &fs) != 0 || fs.f_type != TMPFS_MAGIC) {
+      unlink(tmp);
+      fail("secrets", EXDEV, "secret file would not be on memory-backed storage");
+    }
+    size_t done = 0;
+    while (done < size) {
+      ssize_t w = write(fd, spec + data + done, (size_t)size - done);
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        int err = w < 0 ? errno : EIO;
+        unlink(tmp);
+        fail("secrets", err, path);
+      }
+      done += (size_t)w;
+    }
+    memset(spec + data, 0, (size_t)size);
+    if (fchmod(fd, (mode_t)mode) != 0 || close(fd) != 0) {
+      int err = errno;
+      unlink(tmp);
+      fail("secrets", err, path);
+    }
+    if (rename(tmp, path) != 0) {
+      int err = errno;
+      unlink(tmp);
+      fail("secrets", err, path);
+    }
+    off = data + (size_t)size;
+    n++;
+  }
+  report("secret-files %d", n);
+}
+
 static int token_ok(const char *t) {
   size_t n = strlen(t);
   if (n < 16 || n > 64) {
@@ -337,6 +419,13 @@ static int run_exec(char **argv) {
   size_t len;
   char *spec = read_spec(path, &len, 0);
   char **env = parse_env(spec, len);
+  snprintf(path, sizeof path, RUN_DIR "%s.files", token);
+  size_t files_len;
+  char *files = read_spec(path, &files_len, 1);
+  if (files != NULL) {
+    write_secret_files(files, files_len);
+    free(files);
+  }
   /* A seccomp filter for the command, compiled by kavach from the same profile data as the OCI
    * export: for runtimes that install linux.seccomp on the container's first process only (the
    * 2022 runsc does so; its exec'd processes would run without it). */

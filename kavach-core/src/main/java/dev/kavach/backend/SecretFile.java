@@ -1,5 +1,8 @@
 package dev.kavach.backend;
 
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -23,6 +26,21 @@ public record SecretFile(String path, int mode, byte[] content) {
     if ((mode & ~0777) != 0) {
       throw new IllegalArgumentException("secret file mode must be within 0777");
     }
+  }
+
+  /**
+   * Encodes files for kavach's native helpers (the launcher and the container agent), which read
+   * {@code <octal mode> <length> <path>\n<bytes>} per file.
+   */
+  public static byte[] encode(List<SecretFile> files) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (SecretFile f : files) {
+      String header =
+          Integer.toOctalString(f.mode()) + " " + f.content().length + " " + f.path() + "\n";
+      out.writeBytes(header.getBytes(StandardCharsets.UTF_8));
+      out.writeBytes(f.content());
+    }
+    return out.toByteArray();
   }
 
   /** Never shows the content. */

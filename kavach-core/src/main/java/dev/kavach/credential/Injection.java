@@ -37,12 +37,14 @@ public sealed interface Injection
     /** Validates the path and mode. */
     public File {
       Objects.requireNonNull(path, "path");
+      // Newlines would forge records of the native helpers' secret files format.
       if (!path.startsWith("/")
           || path.contains("\0")
+          || path.contains("\n")
           || path.contains("/../")
           || path.endsWith("/..")) {
         throw new IllegalArgumentException(
-            "secret file path (\"" + path + "\") must be absolute without ..");
+            "secret file path (\"" + path + "\") must be absolute, without .. or newlines");
       }
       if ((mode & ~0777) != 0) {
         throw new IllegalArgumentException("secret file mode must be within 0777");

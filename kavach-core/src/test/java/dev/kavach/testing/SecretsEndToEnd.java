@@ -171,8 +171,13 @@ public abstract class SecretsEndToEnd {
     assertThat(env.stdoutText()).as(env.stderrText()).startsWith(expected);
     if (supports(Capability.SECRET_FILE)) {
       ExecResult file =
-          sh(s, "sha256sum < /run/secrets/api_token; stat -c %a /run/secrets/api_token");
-      assertThat(file.stdoutText()).as(file.stderrText()).startsWith(expected).endsWith("400\n");
+          // find -perm rather than stat: coreutils' stat uses statx, which the 2022 gVisor
+          // refuses, and busybox's find has no -printf.
+          sh(s, "sha256sum < /run/secrets/api_token; find /run/secrets/api_token -perm 0400");
+      assertThat(file.stdoutText())
+          .as(file.stderrText())
+          .startsWith(expected)
+          .endsWith("\n/run/secrets/api_token\n");
     }
     if (supports(Capability.SECRET_STDIN)) {
       ExecResult stdin = sh(s, "sha256sum");
@@ -292,6 +297,49 @@ public abstract class SecretsEndToEnd {
     }
     sh(s, "echo fine > d/ok");
     assertThat(new String(s.copyOut("d/ok").content(), StandardCharsets.UTF_8)).isEqualTo("fine\n");
+  }
+
+  @Test
+  void aLinkPlantedAtTheSecretsPathIsReplacedNotFollowed() throws Exception {
+    assumeTrue(supports(Capability.SECRET_FILE), "no secrets by file on this backend");
+    Sandbox s = start(config());
+    // One exec leaves a link where the next exec's secret will be written, pointing into the
+    // workspace (the host's disk). Backends that build a read-only view per exec refuse the plant
+    // itself; those whose secret directory lives as long as the container must replace the link.
+    ExecResult plant =
+        sh(
+            s,
+            "rm -f /run/secrets/api_token && ln -s /workspace/stolen /run/secrets/api_token"
+                + " && echo planted");
+    assertThat(plant.stdoutText() + plant.stderrText())
+        .containsAnyOf("planted\n", "Read-only file system");
+    ExecResult next =
+        sh(s, "test -L /run/secrets/api_token && echo link || sha256sum < /run/secrets/api_token");
+    assertThat(next.stdoutText()).as(next.stderrText()).startsWith(sha256(secret));
+    assertThat(s.workspace().orElseThrow().resolve("stolen")).doesNotExist();
+  }
+
+  @Test
+  void aSecretFileOnHostBackedStorageIsRefusedBeforeTheCommandRuns() {
+    assumeTrue(supports(Capability.SECRET_FILE), "no secrets by file on this backend");
+    SandboxConfig.Builder b =
+        config()
+            .backend(provider().name())
+            .credentials(proxy)
+            .secret(SecretRef.file("api_token", "/workspace/api_token"));
+    assertThatThrownBy(
+            () -> {
+              Sandbox s = Sandbox.create(b.build(), Backends.of(List.of(provider())));
+              sandboxes.add(s);
+              s.start();
+              s.exec(ExecRequest.of("/bin/sh", "-c", "touch /workspace/ran"));
+            })
+        .hasMessageContaining("/workspace/api_token")
+        .hasMessageNotContaining(secret);
+    for (Sandbox s : sandboxes) {
+      s.workspace().ifPresent(ws -> assertThat(ws.resolve("api_token")).doesNotExist());
+      s.workspace().ifPresent(ws -> assertThat(ws.resolve("ran")).doesNotExist());
+    }
   }
 
   /** The secret as it would be written by a careless or hostile command. */

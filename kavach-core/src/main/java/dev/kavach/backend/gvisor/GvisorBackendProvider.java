@@ -105,8 +105,7 @@ public final class GvisorBackendProvider implements BackendProvider {
                     new KavachException(
                         Reason.BACKEND_UNAVAILABLE,
                         "gvisor is not available: " + String.join("; ", why)));
-    ContainerPlan plan =
-        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, true);
+    ContainerPlan plan = ContainerPlan.of(sandboxId, config, rootfs);
     List<String> notes = new ArrayList<>(runsc.notes());
     if (plan.pidsLimit() > 0) {
       notes.add(

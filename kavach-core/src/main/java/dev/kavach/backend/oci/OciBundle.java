@@ -176,6 +176,22 @@ public final class OciBundle implements OciSpecs {
     mount(m, "/sys/fs/cgroup", "cgroup", "cgroup", "nosuid", "noexec", "nodev", "relatime", "ro");
     mount(
         m, "/tmp", "tmpfs", "tmpfs", "nosuid", "nodev", "mode=1777", "size=" + plan.tmpSizeBytes());
+    // Secret files' directories: memory only, private to the sandbox's uid (the agent writes the
+    // files there for each exec).
+    for (String d : plan.secretDirs()) {
+      mount(
+          m,
+          d,
+          "tmpfs",
+          "tmpfs",
+          "nosuid",
+          "nodev",
+          "noexec",
+          "mode=0700",
+          "uid=" + plan.uid(),
+          "gid=" + plan.gid(),
+          "size=" + ContainerPlan.SECRET_DIR_BYTES);
+    }
     // Host system directories: read-only and nosuid, so a setuid program of the host is inert
     // even before no_new_privs.
     for (String dir : plan.systemDirs()) {

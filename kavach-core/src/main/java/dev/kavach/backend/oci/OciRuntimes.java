@@ -127,8 +127,7 @@ final class OciRuntimes {
     }
     List<String> notes = new ArrayList<>(found.notes());
     notes.addAll(unsupported(provider, config));
-    ContainerPlan plan =
-        ContainerPlan.of(sandboxId, config.policy(), ContainerPlan.Host.read(), rootfs, true);
+    ContainerPlan plan = ContainerPlan.of(sandboxId, config, rootfs);
     OciRuntimeDriver driver =
         new OciRuntimeDriver(found.kind(), found.command(), plan, new OciBundle(), notes);
     return new ContainerBackend(name, plan, driver, config.policy().bestEffort());

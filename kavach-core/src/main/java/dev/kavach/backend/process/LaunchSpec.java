@@ -1,6 +1,5 @@
 package dev.kavach.backend.process;
 
-import dev.kavach.backend.SecretFile;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -70,18 +69,6 @@ record LaunchSpec(List<String> argv) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes((body.size() + "\n").getBytes(StandardCharsets.UTF_8));
     out.writeBytes(body.toByteArray());
-    return out.toByteArray();
-  }
-
-  /** Encodes secret files: {@code <octal mode> <length> <path>\n<bytes>} per file. */
-  static byte[] secretsFile(List<SecretFile> files) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    for (SecretFile f : files) {
-      String header =
-          Integer.toOctalString(f.mode()) + " " + f.content().length + " " + f.path() + "\n";
-      out.writeBytes(header.getBytes(StandardCharsets.UTF_8));
-      out.writeBytes(f.content());
-    }
     return out.toByteArray();
   }
 

@@ -8,6 +8,7 @@ import dev.kavach.backend.EgressEndpoint;
 import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
+import dev.kavach.backend.SecretFile;
 import dev.kavach.backend.process.cgroup.ExecCgroup;
 import dev.kavach.backend.process.cgroup.SandboxCgroup;
 import dev.kavach.internal.exec.Exec;
@@ -171,7 +172,7 @@ final class ProcessBackend implements Backend {
       LaunchSpec.Builder launch = launchSpec(run, ws, spec.egress());
       launch.envFile(run.write("env", LaunchSpec.envFile(spec.env())));
       if (!spec.secretFiles().isEmpty()) {
-        byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
+        byte[] secrets = SecretFile.encode(spec.secretFiles());
         try {
           launch.secretsFile(run.write("secrets", secrets));
         } finally {
@@ -203,7 +204,7 @@ final class ProcessBackend implements Backend {
   private ExecOutcome runPrepared(Launch l, ExecSpec spec) {
     try (RunDir run = l.run()) {
       run.write("env", LaunchSpec.envFile(spec.env()));
-      byte[] secrets = LaunchSpec.secretsFile(spec.secretFiles());
+      byte[] secrets = SecretFile.encode(spec.secretFiles());
       try {
         run.write("secrets", secrets);
       } finally {

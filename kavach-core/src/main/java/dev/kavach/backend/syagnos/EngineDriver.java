@@ -110,6 +110,11 @@ final class EngineDriver implements ContainerDriver {
     }
     a.add("--tmpfs");
     a.add("/tmp:rw,nosuid,nodev,mode=1777,size=" + plan.tmpSizeBytes());
+    for (String d : plan.secretDirs()) {
+      a.add("--tmpfs");
+      // Podman 4.3 refuses tmpfs uid=/gid= options; U hands the mount to the --user ids.
+      a.add(d + ":rw,nosuid,nodev,noexec,mode=0700,U,size=" + ContainerPlan.SECRET_DIR_BYTES);
+    }
     a.add("--cap-drop");
     a.add("ALL");
     a.add("--security-opt");

@@ -146,7 +146,8 @@ public final class SyAgnosBackendProvider implements BackendProvider {
             config.policy(),
             new ContainerPlan.Host(host.nofileHard(), List.of(), List.of()),
             null,
-            true);
+            true,
+            ContainerPlan.secretFiles(config));
     List<String> notes = new ArrayList<>();
     notes.add(
         "engine "

@@ -8,6 +8,7 @@ import dev.kavach.backend.Enforcement;
 import dev.kavach.backend.ExecOutcome;
 import dev.kavach.backend.ExecSpec;
 import dev.kavach.backend.Health;
+import dev.kavach.backend.SecretFile;
 import dev.kavach.internal.exec.Exec;
 import dev.kavach.internal.host.HostProbe;
 import java.io.ByteArrayOutputStream;
@@ -83,8 +84,8 @@ public final class ContainerBackend implements Backend {
 
   /**
    * What every container backend (oci, gvisor, sy-agnos) enforces: each is confirmed inside the
-   * container at start. Not secrets by file: a file placed in the container would sit on the
-   * workspace's host disk or need a mount the container cannot get after it starts.
+   * container at start. Secrets by file go to a tmpfs the plan mounts at the file's directory (see
+   * {@link ContainerPlan#secretDirs}); the agent writes them for each exec.
    */
   public static Set<Capability> capabilities() {
     return EnumSet.of(
@@ -98,6 +99,7 @@ public final class ContainerBackend implements Backend {
         Capability.PIDS_LIMIT,
         Capability.PAUSE,
         Capability.SECRET_ENV,
+        Capability.SECRET_FILE,
         Capability.SECRET_STDIN);
   }
 
@@ -114,6 +116,7 @@ public final class ContainerBackend implements Backend {
         run(
             List.of(ContainerPlan.AGENT, "probe"),
             Map.of("PATH", "/usr/bin:/bin"),
+            List.of(),
             new byte[0],
             PROBE_TIMEOUT,
             64 * 1024);
@@ -147,7 +150,14 @@ public final class ContainerBackend implements Backend {
       throw new KavachException(Reason.INVALID_STATE, backendName + ": container not started");
     }
     long oomBefore = oomKills();
-    Ran ran = run(spec.argv(), spec.env(), spec.stdin(), spec.timeout(), spec.outputLimit());
+    Ran ran =
+        run(
+            spec.argv(),
+            spec.env(),
+            spec.secretFiles(),
+            spec.stdin(),
+            spec.timeout(),
+            spec.outputLimit());
     Exec.Result r = ran.result();
     AgentStatus st = ran.status();
     byte[] stderr = r.stderr().bytes();
@@ -212,7 +222,12 @@ public final class ContainerBackend implements Backend {
   private record Ran(Exec.Result result, AgentStatus status) {}
 
   private Ran run(
-      List<String> argv, Map<String, String> env, byte[] stdin, Duration timeout, int outputLimit) {
+      List<String> argv,
+      Map<String, String> env,
+      List<SecretFile> secretFiles,
+      byte[] stdin,
+      Duration timeout,
+      int outputLimit) {
     ContainerLayout l = layout;
     if (l == null) {
       throw new KavachException(Reason.INVALID_STATE, backendName + ": container not started");
@@ -221,8 +236,17 @@ public final class ContainerBackend implements Backend {
     Path envFile = l.run().resolve(token + ".env");
     Path bpfFile = l.run().resolve(token + ".bpf");
     Path statusFile = l.run().resolve(token + ".status");
+    Path filesFile = l.run().resolve(token + ".files");
     try {
       writeEnv(envFile, env);
+      if (!secretFiles.isEmpty()) {
+        byte[] files = SecretFile.encode(secretFiles);
+        try {
+          writeForAgent(filesFile, files);
+        } finally {
+          Arrays.fill(files, (byte) 0);
+        }
+      }
       ContainerSeccomp seccomp = plan.seccomp();
       if (seccomp != null && driver.agentInstallsSeccomp()) {
         writeForAgent(bpfFile, seccomp.bpf());
@@ -249,6 +273,7 @@ public final class ContainerBackend implements Backend {
       return new Ran(result, AgentStatus.parse(readQuietly(statusFile)));
     } finally {
       deleteQuietly(envFile);
+      deleteQuietly(filesFile);
       deleteQuietly(bpfFile);
       deleteQuietly(statusFile);
       deleteQuietly(l.exec().resolve(token + ".json"));

@@ -2,6 +2,9 @@ package dev.kavach.internal.container;
 
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
+import dev.kavach.SandboxConfig;
+import dev.kavach.credential.Injection;
+import dev.kavach.credential.SecretRef;
 import dev.kavach.policy.FilesystemRule;
 import dev.kavach.policy.SandboxPolicy;
 import java.io.IOException;
@@ -36,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  * @param systemDirs host directories bound read-only at the same path (empty with a rootfs)
  * @param maskedFiles host secrets under the system directories, hidden behind an empty file
  * @param maskedDirs host secret directories, hidden behind an empty read-only tmpfs
+ * @param secretDirs directories that get a private tmpfs (owned by {@code uid}, mode 0700) for
+ *     secrets injected as files, parents first
  * @param seccomp the seccomp profile to install, or null for none
  */
 public record ContainerPlan(
@@ -56,6 +61,7 @@ public record ContainerPlan(
     List<String> systemDirs,
     List<String> maskedFiles,
     List<String> maskedDirs,
+    List<String> secretDirs,
     @Nullable ContainerSeccomp seccomp) {
 
   /** Where the agent binary appears inside the container. */
@@ -118,6 +124,7 @@ public record ContainerPlan(
     systemDirs = List.copyOf(systemDirs);
     maskedFiles = List.copyOf(maskedFiles);
     maskedDirs = List.copyOf(maskedDirs);
+    secretDirs = List.copyOf(secretDirs);
     if (uid <= 0 || gid <= 0) {
       throw new IllegalArgumentException("uid and gid must not be 0: commands never hold root");
     }
@@ -191,6 +198,23 @@ public record ContainerPlan(
       Host host,
       @Nullable Path rootfs,
       boolean seccompSupported) {
+    return of(sandboxId, policy, host, rootfs, seccompSupported, List.of());
+  }
+
+  /**
+   * The plan for one sandbox whose secrets include files at {@code secretFiles} (absolute paths
+   * inside the container).
+   *
+   * @throws KavachException with {@link Reason#POLICY_INVALID} also if a secret file would not be
+   *     on memory-backed storage (see {@link #secretDirs})
+   */
+  public static ContainerPlan of(
+      String sandboxId,
+      SandboxPolicy policy,
+      Host host,
+      @Nullable Path rootfs,
+      boolean seccompSupported,
+      List<String> secretFiles) {
     ContainerSeccomp seccomp =
         seccompSupported ? ContainerSeccomp.of(policy, policy.network().isolated()) : null;
     List<FilesystemRule> binds = new ArrayList<>(policy.filesystemRules());
@@ -237,7 +261,100 @@ public record ContainerPlan(
         rootfs == null ? host.systemDirs() : List.of(),
         files,
         dirs,
+        secretDirs(secretFiles, rootfs == null ? host.systemDirs() : List.of(), binds),
         seccomp);
+  }
+
+  /**
+   * The plan for a sandbox of {@code config} on a runtime that installs OCI seccomp profiles, with
+   * this host's system directories unless {@code rootfs} is given.
+   */
+  public static ContainerPlan of(String sandboxId, SandboxConfig config, @Nullable Path rootfs) {
+    return of(sandboxId, config.policy(), Host.read(), rootfs, true, secretFiles(config));
+  }
+
+  /** The paths inside the container of the configuration's secrets injected as files. */
+  public static List<String> secretFiles(SandboxConfig config) {
+    List<String> paths = new ArrayList<>();
+    for (SecretRef ref : config.secrets()) {
+      if (ref.injection() instanceof Injection.File f) {
+        paths.add(f.path());
+      }
+    }
+    return paths;
+  }
+
+  /** Size of each secret directory's tmpfs: memory is used only for what is written. */
+  public static final long SECRET_DIR_BYTES = 16L << 20;
+
+  /** Directories of the container whose contents are already memory-backed tmpfs of its own. */
+  private static final List<String> MEMORY_DIRS = List.of("/tmp");
+
+  /**
+   * Directories that must never hold an injected secret: host directories (bound from the host's
+   * disk, or read-only), the workspace (the host's disk), kernel filesystems and kavach's own.
+   */
+  private static final List<String> NO_SECRET_DIRS =
+      List.of(WORKSPACE, "/proc", "/sys", "/dev", "/.kavach");
+
+  /**
+   * The tmpfs mounts that secret files need. A secret goes into its parent directory, which gets a
+   * private tmpfs of the sandbox's uid unless it is already memory-backed ({@code /tmp}). A parent
+   * on anything the host's disk backs (a system directory, the workspace, a filesystem rule) or on
+   * a kernel filesystem is refused: a tmpfs there would hide what the command expects to find, and
+   * writing through would put the secret on the host's disk.
+   */
+  static List<String> secretDirs(
+      List<String> secretFiles, List<String> systemDirs, List<FilesystemRule> binds) {
+    List<String> refused = new ArrayList<>(NO_SECRET_DIRS);
+    refused.addAll(SYSTEM_DIRS);
+    refused.addAll(systemDirs);
+    for (FilesystemRule r : binds) {
+      refused.add(r.path().toString());
+    }
+    java.util.TreeSet<String> dirs =
+        new java.util.TreeSet<>(
+            java.util.Comparator.comparingInt(String::length).thenComparing(s -> s));
+    for (String file : secretFiles) {
+      Path parent = Path.of(file).normalize().getParent();
+      if (parent == null || parent.getParent() == null) {
+        throw new KavachException(
+            Reason.POLICY_INVALID,
+            "secret file "
+                + file
+                + " must be in a directory below / (for example /run/secrets/NAME): the"
+                + " container's root is not memory-backed");
+      }
+      String dir = parent.toString();
+      if (under(dir, MEMORY_DIRS)) {
+        continue;
+      }
+      for (String r : refused) {
+        if (under(dir, List.of(r)) || under(r, List.of(dir))) {
+          throw new KavachException(
+              Reason.POLICY_INVALID,
+              "secret file "
+                  + file
+                  + ": "
+                  + dir
+                  + (under(dir, List.of(r)) ? " is on " : " would hide ")
+                  + r
+                  + ", which is not memory-backed in the container (use a directory of its own,"
+                  + " for example /run/secrets)");
+        }
+      }
+      dirs.add(dir);
+    }
+    return List.copyOf(dirs);
+  }
+
+  private static boolean under(String path, List<String> roots) {
+    for (String r : roots) {
+      if (path.equals(r) || path.startsWith(r.endsWith("/") ? r : r + "/")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The same plan with another process limit (gVisor adds its own threads to the policy's). */
@@ -260,6 +377,7 @@ public record ContainerPlan(
         systemDirs,
         maskedFiles,
         maskedDirs,
+        secretDirs,
         seccomp);
   }
 

@@ -42,6 +42,7 @@ class OciBundleTest {
         List.of("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc"),
         List.of("/etc/shadow", "/etc/gshadow", "/etc/ssh/ssh_host_ed25519_key"),
         List.of("/etc/sudoers.d"),
+        List.of("/run/secrets"),
         seccomp);
   }
 
@@ -126,6 +127,7 @@ class OciBundleTest {
             p.tmpSizeBytes(),
             List.of(),
             Path.of("/images/alpine"),
+            List.of(),
             List.of(),
             List.of(),
             List.of(),

@@ -3,6 +3,7 @@ package dev.kavach.backend.process;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kavach.backend.SecretFile;
 import dev.kavach.internal.exec.Exec;
 import dev.kavach.testing.Leftovers;
 import java.nio.ByteBuffer;
@@ -232,7 +233,7 @@ class LauncherTest {
   @Test
   void secretFilesLiveInMemoryWithTheirMode() {
     byte[] secrets =
-        LaunchSpec.secretsFile(
+        SecretFile.encode(
             List.of(
                 new dev.kavach.backend.SecretFile(
                     "/run/secrets/token", 0400, "s3cr3t".getBytes(StandardCharsets.UTF_8))));
@@ -252,7 +253,7 @@ class LauncherTest {
   @Test
   void aSecretThatWouldReachTheHostDiskIsRefused() {
     byte[] secrets =
-        LaunchSpec.secretsFile(
+        SecretFile.encode(
             List.of(new dev.kavach.backend.SecretFile("/workspace/token", 0400, new byte[] {1})));
     Run r = run(List.of("--secrets-file", "{run}/secrets"), Map.of("secrets", secrets), "true");
     assertThat(r.report().failure().orElseThrow().step()).isEqualTo("secrets");

@@ -35,6 +35,7 @@ class ConfirmationTest {
         List.of("/usr"),
         List.of(),
         List.of(),
+        List.of(),
         seccomp);
   }
 

@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.kavach.KavachException;
+import dev.kavach.KavachException.Reason;
 import dev.kavach.policy.FilesystemRule;
 import dev.kavach.policy.SandboxPolicy;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ContainerPlanTest {
   private static final ContainerPlan.Host HOST =
@@ -82,6 +85,61 @@ class ContainerPlanTest {
   }
 
   @Test
+  void secretFilesGetAPrivateTmpfsAtTheirDirectoryParentsFirst() {
+    ContainerPlan p =
+        ContainerPlan.of(
+            "kv-1",
+            SandboxPolicy.minimal(),
+            HOST,
+            null,
+            true,
+            List.of("/run/secrets/sub/b", "/run/secrets/a", "/run/secrets/c", "/tmp/d"));
+    // /tmp is the container's own tmpfs already.
+    assertThat(p.secretDirs()).containsExactly("/run/secrets", "/run/secrets/sub");
+  }
+
+  @ParameterizedTest
+  @ValueSource(
+      strings = {
+        "/token",
+        "/etc/token",
+        "/etc/ssl/token",
+        "/usr/local/token",
+        "/workspace/token",
+        "/workspace/a/token",
+        "/proc/token",
+        "/dev/shm/token",
+        "/.kavach/run/token",
+        "/srv/rule/token",
+        "/srv/token"
+      })
+  void aSecretFileThatWouldNotBeOnMemoryIsRefusedAtPlanTime(String path) {
+    // /srv is a filesystem rule: a bind of the host's disk, where a secret must never be written.
+    SandboxPolicy policy =
+        SandboxPolicy.builder().filesystemRule(FilesystemRule.readOnly(Path.of("/srv"))).build();
+    assertThatThrownBy(
+            () ->
+                ContainerPlan.secretDirs(
+                    List.of(path), List.of("/usr", "/etc"), policy.filesystemRules()))
+        .isInstanceOf(KavachException.class)
+        .hasMessageContaining("secret file " + path)
+        .satisfies(
+            e -> assertThat(((KavachException) e).reason()).isEqualTo(Reason.POLICY_INVALID));
+  }
+
+  @Test
+  void aTmpfsThatWouldHideABindIsRefused() {
+    assertThatThrownBy(
+            () ->
+                ContainerPlan.secretDirs(
+                    List.of("/srv/token"),
+                    List.of(),
+                    List.of(FilesystemRule.readOnly(Path.of("/srv/data")))))
+        .isInstanceOf(KavachException.class)
+        .hasMessageContaining("would hide /srv/data");
+  }
+
+  @Test
   void rootIsNeverAPlanUid() {
     assertThatThrownBy(
             () ->
@@ -100,6 +158,7 @@ class ContainerPlanTest {
                     1,
                     List.of(),
                     null,
+                    List.of(),
                     List.of(),
                     List.of(),
                     List.of(),
