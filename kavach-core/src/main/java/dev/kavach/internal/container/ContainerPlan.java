@@ -13,8 +13,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -312,9 +314,9 @@ public record ContainerPlan(
     for (FilesystemRule r : binds) {
       refused.add(r.path().toString());
     }
-    java.util.TreeSet<String> dirs =
-        new java.util.TreeSet<>(
-            java.util.Comparator.comparingInt(String::length).thenComparing(s -> s));
+    // Parents first, so a nested secret directory is mounted inside its parent's tmpfs.
+    TreeSet<String> dirs =
+        new TreeSet<>(Comparator.comparingInt(String::length).thenComparing(s -> s));
     for (String file : secretFiles) {
       Path parent = Path.of(file).normalize().getParent();
       if (parent == null || parent.getParent() == null) {
