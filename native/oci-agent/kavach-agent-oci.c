@@ -23,6 +23,8 @@
  *       - Where Landlock ABI >= 6 is available, the command runs in a Landlock domain scoped for
  *         signals, so it cannot kill the agent (or any process outside its own tree) to escape
  *         that cleanup.
+ *       - Standard input is the agent's own, or the file /.kavach/run/<token>.stdin when kavach
+ *         sends it that way (opened and unlinked before the command starts).
  *       - Secret files listed in /.kavach/run/<token>.files (read and unlinked like the env) are
  *         written, before the command starts, into their directories, which must be tmpfs.
  *       - A seccomp filter in /.kavach/run/<token>.bpf (struct sock_filter[], compiled by kavach),
@@ -432,6 +434,15 @@ static int run_exec(char **argv) {
   snprintf(path, sizeof path, RUN_DIR "%s.bpf", token);
   size_t bpf_len;
   char *bpf = read_spec(path, &bpf_len, 1);
+  /* Standard input as a file, for runtimes whose exec loses output when it forwards stdin. */
+  snprintf(path, sizeof path, RUN_DIR "%s.stdin", token);
+  int stdin_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (stdin_fd < 0 && errno != ENOENT) {
+    fail("stdin", errno, path);
+  }
+  if (stdin_fd >= 0 && unlink(path) != 0) {
+    fail("stdin", errno, "unlink");
+  }
   if (bpf != NULL && (bpf_len == 0 || bpf_len % sizeof(struct sock_filter) != 0 ||
                       bpf_len / sizeof(struct sock_filter) > BPF_MAXINSNS)) {
     report("error seccomp %d filter of %zu bytes is not whole instructions", EINVAL, bpf_len);
@@ -463,6 +474,10 @@ static int run_exec(char **argv) {
   }
   if (child == 0) {
     close(pipefd[0]);
+    if (stdin_fd >= 0 && dup2(stdin_fd, STDIN_FILENO) < 0) {
+      report("error stdin %d dup2", errno);
+      _exit(EXIT_AGENT_FAILED);
+    }
     setpgid(0, 0);
     scope_signals();
     if (bpf != NULL) {
@@ -485,6 +500,9 @@ static int run_exec(char **argv) {
     _exit(err == ENOENT ? 127 : 126);
   }
   close(pipefd[1]);
+  if (stdin_fd >= 0) {
+    close(stdin_fd);
+  }
   int exec_errno = 0;
   ssize_t got;
   do {

@@ -237,7 +237,14 @@ public final class ContainerBackend implements Backend {
     Path bpfFile = l.run().resolve(token + ".bpf");
     Path statusFile = l.run().resolve(token + ".status");
     Path filesFile = l.run().resolve(token + ".files");
+    Path stdinFile = l.run().resolve(token + ".stdin");
+    byte[] pipedStdin = stdin;
     try {
+      if (driver.stdinThroughFile()) {
+        // Stdin may carry secrets: a 0400 file on tmpfs, unlinked by the agent when it opens it.
+        writeForAgent(stdinFile, stdin);
+        pipedStdin = new byte[0];
+      }
       writeEnv(envFile, env);
       if (!secretFiles.isEmpty()) {
         byte[] files = SecretFile.encode(secretFiles);
@@ -258,7 +265,7 @@ public final class ContainerBackend implements Backend {
           Exec.start(
               Exec.command(command)
                   .env(RuntimeCommands.environment())
-                  .stdin(stdin)
+                  .stdin(pipedStdin)
                   .timeout(timeout)
                   .outputLimit(outputLimit)
                   .onTimeout(p -> stopExec(statusFile, p))
@@ -274,6 +281,7 @@ public final class ContainerBackend implements Backend {
     } finally {
       deleteQuietly(envFile);
       deleteQuietly(filesFile);
+      deleteQuietly(stdinFile);
       deleteQuietly(bpfFile);
       deleteQuietly(statusFile);
       deleteQuietly(l.exec().resolve(token + ".json"));

@@ -48,6 +48,14 @@ public interface ContainerDriver {
     return false;
   }
 
+  /**
+   * Whether an exec's standard input must reach the agent as a file in the run directory rather
+   * than through the runtime's exec (whose stdin handling may lose the command's output).
+   */
+  default boolean stdinThroughFile() {
+    return false;
+  }
+
   /** Sends SIGTERM to the agent of one exec, known by its pid inside the container. Best effort. */
   void signalAgent(int insidePid);
 
