@@ -43,7 +43,7 @@
  *   kavach-agent-oci probe
  *       Prints, one "key value" line each, what this process is subject to: ids, the
  *       security-relevant lines of /proc/self/status, network interfaces, whether / is read-only,
- *       the Landlock ABI, RLIMIT_NOFILE, and the image's /etc/sy-agnos-release (hex).
+ *       the Landlock ABI, RLIMIT_NOFILE and RLIMIT_FSIZE, and the image's /etc/sy-agnos-release (hex).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -720,6 +720,9 @@ static int run_probe(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
     printf("nofile %llu %llu\n", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+  }
+  if (getrlimit(RLIMIT_FSIZE, &rl) == 0) {
+    printf("fsize %llu %llu\n", (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
   }
   print_release();
   return fflush(stdout) == 0 ? 0 : 1;

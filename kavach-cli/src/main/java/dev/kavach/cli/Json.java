@@ -47,6 +47,7 @@ final class Json {
     n.put("memory_limit_bytes", e.memoryLimitBytes());
     n.put("cpu_limit", e.cpuLimit());
     n.put("pids_limit", e.pidsLimit());
+    n.put("file_size_limit_bytes", e.fileSizeLimitBytes());
     n.put("capabilities_dropped", e.capabilitiesDropped());
     n.put("no_new_privs", e.noNewPrivs());
     n.put("uid", e.uid());

@@ -198,6 +198,9 @@ public final class Backends {
     if (policy.maxPids() != null) {
       need.add(Capability.PIDS_LIMIT);
     }
+    if (policy.maxFileSizeMb() != null) {
+      need.add(Capability.FILE_SIZE_LIMIT);
+    }
     return need;
   }
 
@@ -214,6 +217,7 @@ public final class Backends {
       case MEMORY_LIMIT -> "a memory limit (memory_limit_mb)";
       case CPU_LIMIT -> "a CPU limit (cpu_limit)";
       case PIDS_LIMIT -> "a process limit (max_pids)";
+      case FILE_SIZE_LIMIT -> "a file size limit (max_file_size_mb)";
       case PAUSE -> "pause and resume";
       case SECRET_ENV -> "secrets by environment variable";
       case SECRET_FILE -> "secrets by file";

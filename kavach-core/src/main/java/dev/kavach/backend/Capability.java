@@ -25,6 +25,8 @@ public enum Capability {
   CPU_LIMIT,
   /** Enforces a process limit. */
   PIDS_LIMIT,
+  /** Limits the size of files the command writes ({@code RLIMIT_FSIZE}). */
+  FILE_SIZE_LIMIT,
   /** Freezes and thaws every process of the sandbox. */
   PAUSE,
   /** Injects secrets as environment variables. */

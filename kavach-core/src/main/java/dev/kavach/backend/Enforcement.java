@@ -23,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param memoryLimitBytes memory limit enforced by a cgroup or the runtime, 0 when none
  * @param cpuLimit CPU quota in cores, 0 when none
  * @param pidsLimit process limit, 0 when none
+ * @param fileSizeLimitBytes largest file the command may write ({@code RLIMIT_FSIZE}), 0 when none
  * @param capabilitiesDropped whether every capability, including the bounding and ambient sets, is
  *     gone
  * @param noNewPrivs whether no_new_privs is set
@@ -43,6 +44,7 @@ public record Enforcement(
     long memoryLimitBytes,
     double cpuLimit,
     int pidsLimit,
+    long fileSizeLimitBytes,
     boolean capabilitiesDropped,
     boolean noNewPrivs,
     int uid,
@@ -104,6 +106,7 @@ public record Enforcement(
       long memoryLimitBytes,
       double cpuLimit,
       int pidsLimit,
+      long fileSizeLimitBytes,
       boolean capabilitiesDropped,
       boolean noNewPrivs,
       int uid,
@@ -119,6 +122,7 @@ public record Enforcement(
         memoryLimitBytes,
         cpuLimit,
         pidsLimit,
+        fileSizeLimitBytes,
         capabilitiesDropped,
         noNewPrivs,
         uid,
@@ -168,6 +172,7 @@ public record Enforcement(
     b.memoryLimitBytes = memoryLimitBytes;
     b.cpuLimit = cpuLimit;
     b.pidsLimit = pidsLimit;
+    b.fileSizeLimitBytes = fileSizeLimitBytes;
     b.capabilitiesDropped = capabilitiesDropped;
     b.noNewPrivs = noNewPrivs;
     b.uid = uid;
@@ -188,6 +193,7 @@ public record Enforcement(
     private long memoryLimitBytes;
     private double cpuLimit;
     private int pidsLimit;
+    private long fileSizeLimitBytes;
     private boolean capabilitiesDropped;
     private boolean noNewPrivs;
     private int uid = -1;
@@ -247,6 +253,12 @@ public record Enforcement(
       return this;
     }
 
+    /** Sets the enforced file size limit in bytes. */
+    public Builder fileSizeLimitBytes(long v) {
+      fileSizeLimitBytes = v;
+      return this;
+    }
+
     /** Marks every capability as dropped. */
     public Builder capabilitiesDropped(boolean v) {
       capabilitiesDropped = v;
@@ -290,6 +302,7 @@ public record Enforcement(
           memoryLimitBytes,
           cpuLimit,
           pidsLimit,
+          fileSizeLimitBytes,
           capabilitiesDropped,
           noNewPrivs,
           uid,

@@ -38,6 +38,7 @@ final class PolicyJson {
           "memory_limit_mb",
           "cpu_limit",
           "max_pids",
+          "max_file_size_mb",
           "data_dir",
           "best_effort");
   private static final Set<String> NETWORK_FIELDS =
@@ -140,6 +141,13 @@ final class PolicyJson {
       }
       at("$", () -> b.maxPids(pids.intValue()));
     }
+    JsonNode fsize = root.get("max_file_size_mb");
+    if (fsize != null && !fsize.isNull()) {
+      if (!fsize.isIntegralNumber() || !fsize.canConvertToLong()) {
+        throw invalid("$.max_file_size_mb: expected a whole number of MiB, got " + kind(fsize));
+      }
+      at("$", () -> b.maxFileSizeMb(fsize.longValue()));
+    }
     String dataDir = optString(root, "data_dir");
     if (dataDir != null) {
       at("$", () -> b.dataDir(toPath("data_dir", dataDir)));
@@ -165,6 +173,7 @@ final class PolicyJson {
     root.put("memory_limit_mb", p.memoryLimitMb());
     root.put("cpu_limit", p.cpuLimit());
     root.put("max_pids", p.maxPids());
+    root.put("max_file_size_mb", p.maxFileSizeMb());
     root.put("data_dir", p.dataDir() == null ? null : p.dataDir().toString());
     root.put("best_effort", p.bestEffort());
     try {

@@ -37,6 +37,9 @@ public final class SandboxPolicy {
   /** Policy files larger than this are refused rather than read. */
   public static final int MAX_POLICY_BYTES = 1024 * 1024;
 
+  /** Largest {@code max_file_size_mb}: 1 PiB, so the limit in bytes fits every rlimit. */
+  public static final long MAX_FILE_SIZE_MB = 1L << 30;
+
   /** The preset names accepted by {@link #preset(String)}. */
   public static final List<String> PRESETS = List.of("minimal", "basic", "strict");
 
@@ -48,6 +51,7 @@ public final class SandboxPolicy {
   private final @Nullable Long memoryLimitMb;
   private final @Nullable Double cpuLimit;
   private final @Nullable Integer maxPids;
+  private final @Nullable Long maxFileSizeMb;
   private final @Nullable Path dataDir;
   private final boolean bestEffort;
 
@@ -60,6 +64,7 @@ public final class SandboxPolicy {
     this.memoryLimitMb = b.memoryLimitMb;
     this.cpuLimit = b.cpuLimit;
     this.maxPids = b.maxPids;
+    this.maxFileSizeMb = b.maxFileSizeMb;
     this.dataDir = b.dataDir;
     this.bestEffort = b.bestEffort;
   }
@@ -180,6 +185,7 @@ public final class SandboxPolicy {
     b.memoryLimitMb = memoryLimitMb;
     b.cpuLimit = cpuLimit;
     b.maxPids = maxPids;
+    b.maxFileSizeMb = maxFileSizeMb;
     b.dataDir = dataDir;
     b.bestEffort = bestEffort;
     return b;
@@ -225,6 +231,14 @@ public final class SandboxPolicy {
     return maxPids;
   }
 
+  /**
+   * Largest file a command may write, in MiB ({@code RLIMIT_FSIZE}; a write past it fails with
+   * EFBIG after SIGXFSZ), or null for none.
+   */
+  public @Nullable Long maxFileSizeMb() {
+    return maxFileSizeMb;
+  }
+
   /** An extra host directory the sandbox may write, or null. */
   public @Nullable Path dataDir() {
     return dataDir;
@@ -260,6 +274,7 @@ public final class SandboxPolicy {
         && Objects.equals(memoryLimitMb, p.memoryLimitMb)
         && Objects.equals(cpuLimit, p.cpuLimit)
         && Objects.equals(maxPids, p.maxPids)
+        && Objects.equals(maxFileSizeMb, p.maxFileSizeMb)
         && Objects.equals(dataDir, p.dataDir);
   }
 
@@ -274,6 +289,7 @@ public final class SandboxPolicy {
         memoryLimitMb,
         cpuLimit,
         maxPids,
+        maxFileSizeMb,
         dataDir,
         bestEffort);
   }
@@ -293,6 +309,7 @@ public final class SandboxPolicy {
     private @Nullable Long memoryLimitMb;
     private @Nullable Double cpuLimit;
     private @Nullable Integer maxPids;
+    private @Nullable Long maxFileSizeMb;
     private @Nullable Path dataDir;
     private boolean bestEffort;
 
@@ -369,11 +386,21 @@ public final class SandboxPolicy {
       return this;
     }
 
+    /** Sets the largest file a command may write, in MiB (must be at least 1). */
+    public Builder maxFileSizeMb(long mb) {
+      if (mb < 1 || mb > MAX_FILE_SIZE_MB) {
+        throw invalid("max_file_size_mb (" + mb + ") must be between 1 and " + MAX_FILE_SIZE_MB);
+      }
+      this.maxFileSizeMb = mb;
+      return this;
+    }
+
     /** Removes every resource limit. */
     public Builder noResourceLimits() {
       this.memoryLimitMb = null;
       this.cpuLimit = null;
       this.maxPids = null;
+      this.maxFileSizeMb = null;
       return this;
     }
 

@@ -151,6 +151,17 @@ class BackendsTest {
   }
 
   @Test
+  void aFileSizeLimitNeedsABackendThatEnforcesIt() {
+    SandboxPolicy p = SandboxPolicy.minimal().toBuilder().maxFileSizeMb(8).build();
+    assertThat(Backends.required(p)).contains(Capability.FILE_SIZE_LIMIT);
+    FakeBackendProvider without =
+        new FakeBackendProvider(
+            "nofsize", 60, EnumSet.of(Capability.RUNS_COMMANDS, Capability.NETWORK_ISOLATION));
+    assertThat(Backends.missingCapabilities(without, p))
+        .containsExactly("a file size limit (max_file_size_mb)");
+  }
+
+  @Test
   void requiredCapabilitiesFollowThePolicy() {
     assertThat(Backends.required(SandboxPolicy.strict()))
         .containsExactlyInAnyOrder(

@@ -85,6 +85,14 @@ class SandboxPolicyTest {
   }
 
   @Test
+  void aFileSizeLimitRoundTrips() {
+    SandboxPolicy p = SandboxPolicy.parse("{\"max_file_size_mb\": 100}");
+    assertThat(p.maxFileSizeMb()).isEqualTo(100);
+    assertThat(SandboxPolicy.parse(p.toJson())).isEqualTo(p);
+    assertThat(p.toBuilder().noResourceLimits().build().maxFileSizeMb()).isNull();
+  }
+
+  @Test
   void enabledSeccompWithoutProfileMeansBasic() {
     assertThat(SandboxPolicy.parse("{\"seccomp_enabled\": true}").seccompProfile())
         .isEqualTo("basic");
@@ -102,6 +110,8 @@ class SandboxPolicyTest {
         "{\"cpu_limit\": -0.5}|$.cpu_limit (-0.5) must be a positive number of cores",
         "{\"max_pids\": 0}|$.max_pids (0) must be at least 1",
         "{\"max_pids\": 99999999999}|$.max_pids: expected a whole number, got 99999999999",
+        "{\"max_file_size_mb\": 0}|$.max_file_size_mb (0) must be between 1 and 1073741824",
+        "{\"max_file_size_mb\": 2.5}|$.max_file_size_mb: expected a whole number of MiB, got 2.5",
         "{\"seccomp_enabled\": \"yes\"}|$.seccomp_enabled: expected true or false, got the string \"yes\"",
         "{\"seccomp_enabled\": true, \"seccomp_profile\": \"desktop\"}|$.seccomp_profile (\"desktop\") is not a known profile",
         "{\"seccomp_profile\": \"basic\"}|$.seccomp_profile: set to \"basic\" but $.seccomp_enabled is not true",

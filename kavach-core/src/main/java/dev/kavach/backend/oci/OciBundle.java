@@ -144,6 +144,9 @@ public final class OciBundle implements OciSpecs {
     CAPABILITY_SETS.forEach(caps::putArray);
     ArrayNode rl = p.putArray("rlimits");
     rlimit(rl, "RLIMIT_NOFILE", plan.nofile());
+    if (plan.fileSizeBytes() > 0) {
+      rlimit(rl, "RLIMIT_FSIZE", plan.fileSizeBytes());
+    }
     rlimit(rl, "RLIMIT_CORE", 0);
     p.put("noNewPrivileges", true);
     return p;

@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param landlockAbi the Landlock ABI applied, 0 if none
  * @param landlockRules the number of Landlock rules
  * @param seccompProfile the seccomp filter installed, or null
+ * @param fileSizeLimit RLIMIT_FSIZE set for the command in bytes, 0 if none was asked for
  * @param cgroups the cgroup.procs files joined
  * @param egressRelayPort the port the egress relay listens on inside the sandbox, 0 if none
  * @param ready whether every step succeeded and the command was started
@@ -42,6 +43,7 @@ record LaunchReport(
     int landlockAbi,
     int landlockRules,
     @Nullable String seccompProfile,
+    long fileSizeLimit,
     List<String> cgroups,
     int egressRelayPort,
     boolean ready,
@@ -84,6 +86,7 @@ record LaunchReport(
     int abi = 0;
     int rules = 0;
     String seccomp = null;
+    long fsize = 0;
     List<String> cgroups = new ArrayList<>();
     int relay = 0;
     boolean ready = false;
@@ -105,6 +108,11 @@ record LaunchReport(
           rules = parseInt(f, 2);
         }
         case "seccomp" -> seccomp = f.length > 1 ? f[1] : null;
+        case "rlimit" -> {
+          if (f.length > 2 && f[1].equals("fsize")) {
+            fsize = parseLong(f[2]);
+          }
+        }
         case "cgroup" -> cgroups.add(f.length > 1 ? f[1] : "");
         case "egress-relay" -> relay = parseInt(f, 1);
         case "ready" -> ready = true;
@@ -133,6 +141,7 @@ record LaunchReport(
         abi,
         rules,
         seccomp,
+        fsize,
         cgroups,
         relay,
         ready,
@@ -140,6 +149,14 @@ record LaunchReport(
         exit,
         signal,
         initKilled);
+  }
+
+  private static long parseLong(String v) {
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   private static int parseInt(String[] f, int i) {

@@ -177,6 +177,11 @@ record LaunchSpec(List<String> argv) {
       return add("--nofile", n);
     }
 
+    /** RLIMIT_FSIZE in bytes. */
+    Builder fsize(long bytes) {
+      return add("--fsize", bytes);
+    }
+
     /** Applies Landlock (a failure stops the exec). */
     Builder landlock() {
       options.add("--landlock");

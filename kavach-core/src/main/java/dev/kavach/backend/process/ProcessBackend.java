@@ -391,6 +391,10 @@ final class ProcessBackend implements Backend {
             .workspace(ws)
             .tmpSize(tmpSize())
             .nofile(NOFILE);
+    Long fsizeMb = policy.maxFileSizeMb();
+    if (fsizeMb != null) {
+      b.fsize(fsizeMb << 20);
+    }
     if (rootfs != null) {
       b.rootfs(rootfs);
     } else {
@@ -521,6 +525,7 @@ final class ProcessBackend implements Backend {
         .landlock(r.landlockAbi(), r.landlockRules())
         .capabilitiesDropped(r.capabilitiesDropped())
         .noNewPrivs(r.noNewPrivs())
+        .fileSizeLimitBytes(r.fileSizeLimit())
         .uid(r.uid());
     notes.forEach(e::note);
     // Limits count only if the launcher reported joining every group of the exec.

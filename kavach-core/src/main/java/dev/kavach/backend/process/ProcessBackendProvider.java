@@ -142,6 +142,7 @@ public final class ProcessBackendProvider implements BackendProvider {
             Capability.NETWORK_ISOLATION,
             Capability.FILESYSTEM_RULES,
             Capability.READ_ONLY_ROOT,
+            Capability.FILE_SIZE_LIMIT,
             Capability.SECRET_ENV,
             Capability.SECRET_FILE,
             Capability.SECRET_STDIN,

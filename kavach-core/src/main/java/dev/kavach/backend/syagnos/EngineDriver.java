@@ -139,6 +139,10 @@ final class EngineDriver implements ContainerDriver {
     }
     a.add("--ulimit");
     a.add("nofile=" + plan.nofile() + ":" + plan.nofile());
+    if (plan.fileSizeBytes() > 0) {
+      a.add("--ulimit");
+      a.add("fsize=" + plan.fileSizeBytes() + ":" + plan.fileSizeBytes());
+    }
     a.add("--ulimit");
     a.add("nproc=" + NPROC + ":" + NPROC);
     a.add("--ulimit");

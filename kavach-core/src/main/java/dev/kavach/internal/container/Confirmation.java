@@ -141,6 +141,18 @@ public final class Confirmation {
       }
     }
 
+    if (plan.fileSizeBytes() > 0) {
+      if (facts.fileSizeLimit() == plan.fileSizeBytes()) {
+        b.fileSizeLimitBytes(facts.fileSizeLimit());
+      } else {
+        missing.add(
+            "a file size limit of "
+                + plan.fileSizeBytes()
+                + " bytes: RLIMIT_FSIZE inside is "
+                + (facts.fileSizeLimit() == 0 ? "unlimited" : facts.fileSizeLimit()));
+      }
+    }
+
     AgentStatus a = seen.agent();
     b.note(
         a.subreaper()

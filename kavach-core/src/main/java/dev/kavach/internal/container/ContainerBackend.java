@@ -97,6 +97,7 @@ public final class ContainerBackend implements Backend {
         Capability.MEMORY_LIMIT,
         Capability.CPU_LIMIT,
         Capability.PIDS_LIMIT,
+        Capability.FILE_SIZE_LIMIT,
         Capability.PAUSE,
         Capability.SECRET_ENV,
         Capability.SECRET_FILE,

@@ -35,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  * @param cpuLimit CPU quota in cores, 0 for none
  * @param pidsLimit process limit, 0 for none
  * @param nofile RLIMIT_NOFILE, soft and hard (within the host's hard limit)
+ * @param fileSizeBytes RLIMIT_FSIZE, soft and hard, 0 for none
  * @param tmpSizeBytes size of the {@code /tmp} tmpfs
  * @param binds the policy's filesystem rules (and data dir), each bound at the same path
  * @param rootfs a root filesystem directory, or null for an empty root with {@code systemDirs}
@@ -57,6 +58,7 @@ public record ContainerPlan(
     double cpuLimit,
     int pidsLimit,
     long nofile,
+    long fileSizeBytes,
     long tmpSizeBytes,
     List<FilesystemRule> binds,
     @Nullable Path rootfs,
@@ -257,6 +259,7 @@ public record ContainerPlan(
         cpu == null ? 0 : cpu,
         pids == null ? 0 : pids,
         Math.min(DEFAULT_NOFILE, host.nofileHard()),
+        policy.maxFileSizeMb() == null ? 0 : policy.maxFileSizeMb() << 20,
         DEFAULT_TMP_BYTES,
         binds,
         rootfs,
@@ -373,6 +376,7 @@ public record ContainerPlan(
         cpuLimit,
         limit,
         nofile,
+        fileSizeBytes,
         tmpSizeBytes,
         binds,
         rootfs,

@@ -28,6 +28,7 @@ import java.util.TreeMap;
  * @param rootReadOnly whether {@code statvfs("/")} reports a read-only mount
  * @param landlockAbi the Landlock ABI the kernel offers (0 for none)
  * @param nofile RLIMIT_NOFILE hard limit, -1 if not reported
+ * @param fileSizeLimit RLIMIT_FSIZE hard limit in bytes, 0 if unlimited or not reported
  * @param release the content of {@code /etc/sy-agnos-release}, if the file exists
  * @param init the command name of pid 1 as the process sees it ({@code kavach-agent-oci} in a pid
  *     namespace of the container's own)
@@ -45,6 +46,7 @@ public record InsideFacts(
     boolean rootReadOnly,
     int landlockAbi,
     long nofile,
+    long fileSizeLimit,
     Optional<String> release,
     String init,
     String hostname) {
@@ -97,6 +99,7 @@ public record InsideFacts(
     boolean ro = false;
     int landlock = 0;
     long nofile = -1;
+    long fsize = 0;
     Optional<String> release = Optional.empty();
     String init = "";
     String hostname = "";
@@ -118,6 +121,8 @@ public record InsideFacts(
         case "root-readonly" -> ro = f[1].equals("1");
         case "landlock-abi" -> landlock = parseInt(f[1]);
         case "nofile" -> nofile = f.length > 2 ? parseLong(f[2]) : -1;
+        // RLIM_INFINITY prints as 2^64-1, which is no limit.
+        case "fsize" -> fsize = f.length > 2 ? Math.max(0, parseLong(f[2])) : 0;
         case "release" -> release = Optional.of(decodeHex(f[1]));
         case "init" -> init = f[1];
         case "hostname" -> hostname = f[1];
@@ -140,6 +145,7 @@ public record InsideFacts(
         ro,
         landlock,
         nofile,
+        fsize,
         release,
         init,
         hostname);

@@ -34,6 +34,7 @@ class OciBundleTest {
         0.5,
         64,
         1024,
+        0,
         64L << 20,
         List.of(
             FilesystemRule.readOnly(Path.of("/opt/data")),
@@ -124,6 +125,7 @@ class OciBundleTest {
             0,
             0,
             1024,
+            0,
             p.tmpSizeBytes(),
             List.of(),
             Path.of("/images/alpine"),

@@ -596,6 +596,18 @@ class ProcessAdversarialTest {
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"minimal", "strict"})
+  void aWritePastTheFileSizeLimitIsStoppedThere(String preset) {
+    Sandbox s = sandbox(SandboxPolicy.preset(preset).toBuilder().maxFileSizeMb(1).build());
+    ExecResult r = sh(s, "head -c 3000000 /dev/zero > big; echo rc=$?; wc -c < big");
+    // SIGXFSZ (25) ends the writer; nothing past the limit reaches the disk.
+    assertThat(r.stdoutText()).isEqualTo("rc=153\n1048576\n");
+    assertThat(r.stderrText()).contains("File size limit exceeded");
+    assertThat(s.workspace().orElseThrow().resolve("big")).hasSize(1 << 20);
+    assertThat(r.enforcement().fileSizeLimitBytes()).isEqualTo(1 << 20);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"minimal", "strict"})
   void aForkBombIsBoundedByThePidsLimit(String preset) {
     Sandbox s =
         sandbox(SandboxPolicy.preset(preset).toBuilder().noResourceLimits().maxPids(32).build());

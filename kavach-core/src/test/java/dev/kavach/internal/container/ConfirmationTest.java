@@ -29,6 +29,7 @@ class ConfirmationTest {
         cpu,
         pids,
         1024,
+        0,
         64L << 20,
         List.of(),
         null,

@@ -288,6 +288,16 @@ public abstract class ContainerIsolationContract {
   }
 
   @Test
+  void aWritePastTheFileSizeLimitIsStoppedThere() {
+    Sandbox s = started(SandboxPolicy.minimal().toBuilder().maxFileSizeMb(1).build());
+    ExecResult r = sh(s, "head -c 3000000 /dev/zero > big; echo rc=$?; wc -c < big");
+    // SIGXFSZ (25) ends the writer; nothing past the limit reaches the workspace.
+    assertThat(r.stdoutText()).as(r.stderrText()).isEqualTo("rc=153\n1048576\n");
+    assertThat(s.workspace().orElseThrow().resolve("big")).hasSize(1 << 20);
+    assertThat(r.enforcement().fileSizeLimitBytes()).isEqualTo(1 << 20);
+  }
+
+  @Test
   void theStrictProfileStillRunsOrdinaryPrograms() {
     Sandbox s = started(SandboxPolicy.strict());
     ExecResult r =

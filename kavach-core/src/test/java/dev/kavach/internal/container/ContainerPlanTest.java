@@ -155,6 +155,7 @@ class ContainerPlanTest {
                     0,
                     0,
                     1,
+                    0,
                     1,
                     List.of(),
                     null,
