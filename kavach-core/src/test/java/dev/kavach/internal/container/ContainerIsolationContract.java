@@ -258,6 +258,42 @@ public abstract class ContainerIsolationContract {
   }
 
   @Test
+  void onlyTheContainersOwnProcessesAreVisibleAndNoHostProcessCanBeSignalled() throws Exception {
+    String m = marker();
+    Process host = new ProcessBuilder("sleep", m).start();
+    try {
+      Sandbox s = started(SandboxPolicy.minimal());
+      ExecResult list = sh(s, "cat /proc/[0-9]*/cmdline | tr '\\0' ' '; echo; echo listed");
+      assertThat(list.stdoutText()).as(list.stderrText()).endsWith("listed\n").doesNotContain(m);
+      // The host's pids mean nothing inside: the JVM and the marked process are out of reach.
+      long jvm = ProcessHandle.current().pid();
+      ExecResult kill = sh(s, "kill -TERM " + jvm + " " + host.pid() + "; echo rc=$?");
+      // Busybox counts the failures in its status, coreutils says 1: either way, not 0.
+      assertThat(kill.stdoutText()).matches("rc=[1-9]\n");
+      assertThat(kill.stderrText()).contains("No such process");
+      assertThat(host.isAlive()).isTrue();
+    } finally {
+      host.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void aWorkspaceLinkToAHostFileLeadsNowhere() throws IOException {
+    Path secret = Files.createTempFile("kavach-host-only-", ".txt");
+    try {
+      Files.writeString(secret, "HOST-ONLY-" + marker());
+      Sandbox s = started(SandboxPolicy.minimal());
+      Files.createSymbolicLink(s.workspace().orElseThrow().resolve("link"), secret);
+      ExecResult r = sh(s, "cat /workspace/link; echo rc=$?");
+      // The link is resolved inside the container, where the host's /tmp does not exist.
+      assertThat(r.stdoutText()).doesNotContain("HOST-ONLY").endsWith("rc=1\n");
+      assertThat(r.stderrText()).contains("No such file or directory");
+    } finally {
+      Files.deleteIfExists(secret);
+    }
+  }
+
+  @Test
   void privilegedOperationsFail() {
     Sandbox s = started(SandboxPolicy.minimal());
     ExecResult chown = sh(s, "touch /workspace/f && chown 0:0 /workspace/f");
