@@ -6,6 +6,7 @@
 ;;   cat                  copy stdin to stdout
 ;;   read P               copy file P to stdout
 ;;   write P S            create or truncate file P and write S (escapes as for out)
+;;   fill P N             create or truncate file P and write N zero bytes, 64 KiB at a time
 ;;   append P S           append S to file P
 ;;   zeros N | zeros2 N   write N zero bytes to stdout | stderr, 64 KiB at a time
 ;;   exit N               proc_exit(N)
@@ -294,6 +295,11 @@
       (call $check (call $write (local.get $fd) (i32.const 131072) (call $unescape (call $arg (i32.add (local.get $i) (i32.const 1))))))
       (drop (call $fd_close (local.get $fd)))
       (return (i32.add (local.get $i) (i32.const 2)))))
+    (if (call $streq (local.get $o) (i32.const 452)) (then ;; fill
+      (local.set $fd (call $open (call $arg (local.get $i)) (i32.const 9) (i64.const 64) (i32.const 0)))
+      (call $zeros (local.get $fd) (call $atoi (call $arg (i32.add (local.get $i) (i32.const 1)))))
+      (drop (call $fd_close (local.get $fd)))
+      (return (i32.add (local.get $i) (i32.const 2)))))
     (if (call $streq (local.get $o) (i32.const 328)) (then ;; append
       (local.set $fd (call $open (call $arg (local.get $i)) (i32.const 1) (i64.const 64) (i32.const 1)))
       (call $check (call $write (local.get $fd) (i32.const 131072) (call $unescape (call $arg (i32.add (local.get $i) (i32.const 1))))))
@@ -376,6 +382,7 @@
   (data (i32.const 428) "mkdir")
   (data (i32.const 436) "true")
   (data (i32.const 444) "echo")
+  (data (i32.const 452) "fill")
 
   ;; The base name of argv[0] without ".wasm", copied to 464..; returns its address.
   (func $name (result i32) (local $p i32) (local $s i32) (local $len i32)

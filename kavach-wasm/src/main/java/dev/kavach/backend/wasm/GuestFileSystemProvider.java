@@ -79,15 +79,18 @@ final class GuestFileSystemProvider extends FileSystemProvider {
 
   private final GuestTree tree;
   private final Object lock;
+  private final long maxFileSize;
   private final GuestFileSystem fs;
 
   /**
    * @param tree what the guest can see
    * @param lock shared by every exec of one sandbox (they share its host directories)
+   * @param maxFileSize largest size a written host file may reach, 0 for no limit
    */
-  GuestFileSystemProvider(GuestTree tree, Object lock) {
+  GuestFileSystemProvider(GuestTree tree, Object lock, long maxFileSize) {
     this.tree = tree;
     this.lock = lock;
+    this.maxFileSize = maxFileSize;
     this.fs = new GuestFileSystem(this);
   }
 
@@ -278,7 +281,11 @@ final class GuestFileSystemProvider extends FileSystemProvider {
       // The last name is already resolved (or is to be opened as a link): never let the kernel
       // follow a link here.
       opts.add(LinkOption.NOFOLLOW_LINKS);
-      return FileChannel.open(h.host(), opts, attrs);
+      FileChannel channel = FileChannel.open(h.host(), opts, attrs);
+      if (writes && maxFileSize > 0) {
+        return new SizeLimitedFileChannel(channel, maxFileSize, path.toString());
+      }
+      return channel;
     }
   }
 

@@ -189,7 +189,7 @@ final class WasmBackend implements Backend {
           Reason.INVALID_STATE, "wasm backend of " + sandboxId + " is not started");
     }
     GuestFileSystemProvider fs =
-        new GuestFileSystemProvider(base.withFiles(memoryFiles(spec)), fsLock);
+        new GuestFileSystemProvider(base.withFiles(memoryFiles(spec)), fsLock, maxFileSize());
     String command = spec.argv().get(0);
     byte[] wasm = readModule(command, fs);
     ModuleCache.Prepared prepared;
@@ -400,6 +400,12 @@ final class WasmBackend implements Backend {
     return at.isEmpty() ? at : at.subList(0, at.size() - 1);
   }
 
+  /** The policy's max_file_size_mb in bytes, 0 for none. */
+  private long maxFileSize() {
+    Long mb = policy.maxFileSizeMb();
+    return mb == null ? 0 : mb << 20;
+  }
+
   /** What holds for every exec of this sandbox, and what this module runs on. */
   private Enforcement.Builder enforcement(
       ModuleCache.Prepared prepared, GuestFileSystemProvider fs) {
@@ -421,6 +427,7 @@ final class WasmBackend implements Backend {
     if (policy.maxPids() != null) {
       e.pidsLimit(1);
     }
+    e.fileSizeLimitBytes(maxFileSize());
     e.note("engine: " + prepared.engine() + ", module " + prepared.digest());
     StringBuilder mounts = new StringBuilder("preopens:");
     for (Mount m : treeOf(fs).mounts()) {

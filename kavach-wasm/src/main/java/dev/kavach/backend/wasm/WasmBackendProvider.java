@@ -116,6 +116,8 @@ public final class WasmBackendProvider implements BackendProvider {
         Capability.CPU_LIMIT,
         // WASI preview 1 cannot create processes or threads: any max_pids >= 1 holds.
         Capability.PIDS_LIMIT,
+        // Every writable host file is opened through a channel that stops at the limit.
+        Capability.FILE_SIZE_LIMIT,
         Capability.SECRET_ENV,
         Capability.SECRET_STDIN,
         // Secret files live in the JVM's memory, in a read-only guest directory.

@@ -84,6 +84,22 @@ class WasmBackendTest {
   }
 
   @Test
+  void aWritePastTheFileSizeLimitStopsAtTheLimit() throws Exception {
+    Sandbox s = started(SandboxPolicy.minimal().toBuilder().maxFileSizeMb(1).build());
+    ExecResult r = s.exec(tool("fill", "big", "3000000", "out", "never"));
+    // The write that crosses the limit is cut at it; the next one fails and kvsh exits with the
+    // WASI errno it got.
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(r.stderrText()).startsWith("kvtool: fill: errno ");
+    assertThat(r.stdoutText()).isEmpty();
+    assertThat(s.workspace().orElseThrow().resolve("big")).hasSize(1 << 20);
+    assertThat(r.enforcement().fileSizeLimitBytes()).isEqualTo(1 << 20);
+    // Below the limit nothing changes.
+    assertThat(s.exec(tool("fill", "small", "1048576")).exitCode()).isZero();
+    assertThat(s.workspace().orElseThrow().resolve("small")).hasSize(1 << 20);
+  }
+
+  @Test
   void exitCodeComesFromProcExit() {
     Sandbox s = started(SandboxPolicy.minimal());
     ExecResult r = s.exec(tool("out", "before exit\\n", "exit", "3", "out", "never"));
