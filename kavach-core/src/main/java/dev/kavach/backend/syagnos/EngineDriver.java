@@ -3,11 +3,10 @@ package dev.kavach.backend.syagnos;
 import dev.kavach.KavachException;
 import dev.kavach.KavachException.Reason;
 import dev.kavach.internal.container.CgroupDirs;
-import dev.kavach.internal.container.ContainerDriver;
 import dev.kavach.internal.container.ContainerLayout;
 import dev.kavach.internal.container.ContainerPlan;
 import dev.kavach.internal.container.ContainerSeccomp;
-import dev.kavach.internal.container.HostProcesses;
+import dev.kavach.internal.container.HostContainerDriver;
 import dev.kavach.internal.container.InsideFacts;
 import dev.kavach.internal.container.RuntimeCommands;
 import dev.kavach.internal.exec.Exec;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * Runs one sandbox's container from a sy-agnos image with podman (or docker): read-only root, no
@@ -27,7 +25,7 @@ import java.util.Set;
  * seccomp profile (or none), rlimits within the host's hard limits, a name per container so that it
  * can be stopped, and the environment through the agent's spec file, never argv.
  */
-final class EngineDriver implements ContainerDriver {
+final class EngineDriver extends HostContainerDriver {
   /**
    * RLIMIT_NPROC inside. Podman otherwise asks for 1048576, which root without CAP_SYS_RESOURCE
    * cannot grant ("error setting rlimit type 6"); the uid is the sandbox's own, so this counts only
@@ -39,8 +37,6 @@ final class EngineDriver implements ContainerDriver {
   private final ContainerPlan plan;
   private final String imageId;
   private final SyAgnosTier tier;
-  private final List<String> notes;
-  private volatile long firstPid = -1;
 
   EngineDriver(
       ContainerEngine engine,
@@ -48,11 +44,11 @@ final class EngineDriver implements ContainerDriver {
       String imageId,
       SyAgnosTier tier,
       List<String> notes) {
+    super(plan, notes);
     this.engine = engine;
     this.plan = plan;
     this.imageId = imageId;
     this.tier = tier;
-    this.notes = List.copyOf(notes);
   }
 
   @Override
@@ -88,7 +84,7 @@ final class EngineDriver implements ContainerDriver {
               + " but reports no pid: "
               + pid.stderrText());
     }
-    firstPid = p;
+    started(p);
     return p;
   }
 
@@ -242,10 +238,7 @@ final class EngineDriver implements ContainerDriver {
 
   @Override
   public void signalAgent(int insidePid) {
-    long first = firstPid;
-    if (first > 0) {
-      HostProcesses.hostPid(first, insidePid).ifPresent(HostProcesses::terminate);
-    }
+    terminateHostProcess(insidePid);
   }
 
   @Override
@@ -279,20 +272,6 @@ final class EngineDriver implements ContainerDriver {
     if (r.exitValue() != 0 && !r.stderrText().contains("no such container")) {
       problems.add(engine.name() + " rm " + plan.containerId() + ": " + r.stderrText().trim());
     }
-    problems.addAll(CgroupDirs.remove(plan.sandboxId()));
-    if (!problems.isEmpty()) {
-      throw new KavachException(Reason.IO, String.join("; ", problems));
-    }
-  }
-
-  @Override
-  public Set<String> namespaces() {
-    long first = firstPid;
-    return first > 0 ? HostProcesses.privateNamespaces(first) : Set.of();
-  }
-
-  @Override
-  public List<String> notes() {
-    return notes;
+    finishDelete(problems);
   }
 }

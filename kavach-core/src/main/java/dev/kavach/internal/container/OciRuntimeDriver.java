@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Drives runc, crun or runsc for one container, through their shared OCI command line: {@code run
@@ -20,7 +19,7 @@ import java.util.Set;
  * delete --force}, {@code state}. Each runtime keeps its state under a private {@code --root}
  * ({@link #stateRoot}), so the runtime's default list stays clean.
  */
-public final class OciRuntimeDriver implements ContainerDriver {
+public final class OciRuntimeDriver extends HostContainerDriver {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The runtimes this driver speaks to. */
@@ -53,8 +52,6 @@ public final class OciRuntimeDriver implements ContainerDriver {
   private final List<String> runtime;
   private final ContainerPlan plan;
   private final OciSpecs specs;
-  private final List<String> notes;
-  private volatile long firstPid = -1;
 
   /**
    * A driver for the plan's container.
@@ -68,11 +65,11 @@ public final class OciRuntimeDriver implements ContainerDriver {
    */
   public OciRuntimeDriver(
       Kind kind, List<String> runtime, ContainerPlan plan, OciSpecs specs, List<String> notes) {
+    super(plan, notes);
     this.kind = kind;
     this.runtime = List.copyOf(runtime);
     this.plan = plan;
     this.specs = specs;
-    this.notes = List.copyOf(notes);
   }
 
   @Override
@@ -111,7 +108,7 @@ public final class OciRuntimeDriver implements ContainerDriver {
           Reason.LAUNCH_FAILED,
           kind.command() + " started " + plan.containerId() + " but reports no pid: " + state);
     }
-    firstPid = pid;
+    started(pid);
     return pid;
   }
 
@@ -144,10 +141,7 @@ public final class OciRuntimeDriver implements ContainerDriver {
           cmd("kill", "--pid", Integer.toString(insidePid), plan.containerId(), "TERM"));
       return;
     }
-    long first = firstPid;
-    if (first > 0) {
-      HostProcesses.hostPid(first, insidePid).ifPresent(HostProcesses::terminate);
-    }
+    terminateHostProcess(insidePid);
   }
 
   @Override
@@ -191,21 +185,7 @@ public final class OciRuntimeDriver implements ContainerDriver {
     }
     // runsc leaves its cgroup directories behind when a sandbox dies on its own (an OOM kill, a
     // failed start); runc and crun should not, but an empty leftover is removed all the same.
-    problems.addAll(CgroupDirs.remove(plan.sandboxId()));
-    if (!problems.isEmpty()) {
-      throw new KavachException(Reason.IO, String.join("; ", problems));
-    }
-  }
-
-  @Override
-  public Set<String> namespaces() {
-    long first = firstPid;
-    return first > 0 ? HostProcesses.privateNamespaces(first) : Set.of();
-  }
-
-  @Override
-  public List<String> notes() {
-    return notes;
+    finishDelete(problems);
   }
 
   private @org.jspecify.annotations.Nullable JsonNode state() {
